@@ -1,0 +1,3 @@
+"""reconciler: manage Microsoft Entra ID / Microsoft 365 users as code."""
+
+__version__ = "0.1.0"

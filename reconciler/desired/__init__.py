@@ -1,0 +1,1 @@
+"""Desired state: tenant folders read from YAML into typed values, with locations."""

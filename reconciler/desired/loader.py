@@ -1,0 +1,97 @@
+"""Reading a tenant folder: every file parsed, checked, and turned into typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.desired.build import build_tenant_config, build_user
+from reconciler.desired.checks import check_tenant_config, check_users
+from reconciler.desired.model import DesiredTenant, DesiredUser, TenantConfig
+from reconciler.desired.problems import InputError, Problem
+from reconciler.desired.schema import validate_document
+from reconciler.desired.secrets import find_secrets
+from reconciler.desired.yamlsource import LoadedYaml, format_path, load_yaml
+
+TENANT_FILE = "tenant.yaml"
+USERS_FOLDER = "users"
+
+
+@dataclass
+class LoadResult:
+    tenant: DesiredTenant | None
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+def user_files(folder: Path) -> list[Path]:
+    """Every user file under `users/`, in a stable order."""
+    users = folder / USERS_FOLDER
+    if not users.is_dir():
+        return []
+    return sorted(p for p in users.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_tenant(folder: Path) -> LoadResult:
+    """Parse, validate and build the whole folder; problems are collected, never raised."""
+    result = LoadResult(tenant=None)
+    config = _load_config(folder, result)
+    users: list[DesiredUser] = []
+    for path in user_files(folder):
+        result.files += 1
+        loaded = _load_checked(path, _display(folder, path), "user", result)
+        if loaded is not None:
+            users.append(build_user(loaded.data, path, folder, loaded.source))
+    result.problems += check_users(users, config)
+    if config is not None:
+        result.tenant = DesiredTenant(config=config, users=users)
+    result.problems.sort()
+    return result
+
+
+def load_tenant_or_raise(folder: Path) -> DesiredTenant:
+    """The folder's desired state, or InputError listing everything wrong with it."""
+    result = load_tenant(folder)
+    if result.problems or result.tenant is None:
+        raise InputError(result.problems)
+    return result.tenant
+
+
+def _load_config(folder: Path, result: LoadResult) -> TenantConfig | None:
+    path = folder / TENANT_FILE
+    display = _display(folder, path)
+    if not path.is_file():
+        result.problems.append(Problem(
+            display, 1, 1, "(document)",
+            "missing (a tenant folder holds tenant.yaml and users/*.yaml)",
+        ))
+        return None
+    result.files += 1
+    loaded = _load_checked(path, display, "tenant", result)
+    if loaded is None:
+        return None
+    config = build_tenant_config(loaded.data, folder, loaded.source)
+    result.problems += check_tenant_config(config)
+    return config
+
+
+def _load_checked(path: Path, display: str, schema: str, result: LoadResult) -> LoadedYaml | None:
+    """Parse and schema-check one file; None (with problems recorded) when it is not usable."""
+    loaded = load_yaml(path, display)
+    problems = list(loaded.problems)
+    if loaded.data is None and not problems:
+        problems.append(Problem(display, 1, 1, "(document)", "the file is empty"))
+    if not problems:
+        secrets = list(find_secrets(loaded.data))
+        problems += [loaded.source.problem(p, why) for p, why in secrets]
+        secret_paths = {p for p, _ in secrets}
+        problems += [
+            p for p in validate_document(schema, loaded.data, loaded.source)
+            if not any(p.path.startswith(format_path(sp)) for sp in secret_paths)
+        ]
+    result.problems += problems
+    return None if problems else loaded
+
+
+def _display(folder: Path, path: Path) -> str:
+    return str(folder / path.relative_to(folder))

@@ -1,0 +1,157 @@
+"""Typed values of a tenant folder: what the YAML says, with where it says it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired.yamlsource import SourceMap
+
+# Safety defaults, used when tenant.yaml does not set them.
+DEFAULT_MAX_CHANGES = 500
+DEFAULT_MAX_REMOVALS_PERCENT = 10.0
+DEFAULT_REMOVALS_FLOOR = 5
+DEFAULT_PHOTO_MAX_BYTES = 819_200
+DEFAULT_PHOTO_FORMATS = ("jpeg", "png", "gif")
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
+DEFAULT_EXCHANGE_URL = "https://outlook.office365.com"
+DEFAULT_AUDIT_FILE = ".reconciler/audit.jsonl"
+
+
+@dataclass(frozen=True)
+class Window:
+    """When a list entry is in force: [start, end). None is unbounded."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    start_text: str | None = None
+    end_text: str | None = None
+
+    def active(self, now: datetime) -> bool:
+        return (self.start is None or self.start <= now) and (self.end is None or now < self.end)
+
+    @property
+    def bounded(self) -> bool:
+        return self.start is not None or self.end is not None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One list entry (group, role, trustee...): its reference text and schedule.
+
+    `by` says how the reference names its target: `name`, `mail`, `id` or `user`;
+    a plain string entry is `ref` (resolved later by trying each form).
+    """
+
+    ref: str
+    by: str
+    window: Window
+    path: tuple
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class License:
+    sku: str
+    disabled_plans: tuple[str, ...] | None
+    window: Window
+    path: tuple
+
+
+@dataclass(frozen=True)
+class CalendarPermission:
+    user: str
+    role: str
+    window: Window
+    path: tuple
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    do: str
+    force_change: bool
+    password_from: str | None
+    path: tuple
+
+
+@dataclass(frozen=True)
+class SignIn:
+    block_at: datetime
+    block_at_text: str
+    remove_groups: bool
+    remove_directory_roles: bool
+    remove_licenses: bool
+
+
+@dataclass
+class DesiredUser:
+    """One user file. A key absent from `managed` is not managed; None values clear."""
+
+    upn: str
+    state: str
+    source: SourceMap
+    file: Path
+    managed: frozenset[str]
+    profile: dict[str, Any]
+    manager: str | None = None
+    extension_attributes: dict[str, str | None] = field(default_factory=dict)
+    photo: Path | None = None
+    groups: list[Entry] = field(default_factory=list)
+    directory_roles: list[Entry] = field(default_factory=list)
+    licenses: list[License] = field(default_factory=list)
+    mailbox_type: str | None = None
+    mailbox_permissions: dict[str, list[Entry]] = field(default_factory=dict)
+    forwarding: dict[str, Any] | None = None
+    automatic_replies: dict[str, Any] | None = None
+    calendar_permissions: list[CalendarPermission] = field(default_factory=list)
+    phone_methods: dict[str, str | None] = field(default_factory=dict)
+    sign_in: SignIn | None = None
+    actions: list[Action] = field(default_factory=list)
+
+    def manages(self, key: str) -> bool:
+        """`groups`, `mailbox.forwarding`, `profile.jobTitle`... present in the file?"""
+        return key in self.managed
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_changes: int = DEFAULT_MAX_CHANGES
+    max_removals_percent: float = DEFAULT_MAX_REMOVALS_PERCENT
+    removals_floor: int = DEFAULT_REMOVALS_FLOOR
+
+
+@dataclass(frozen=True)
+class Policy:
+    memberships: str = "authoritative"
+    protected_users: tuple[str, ...] = ()
+    limits: Limits = Limits()
+    photo_max_bytes: int = DEFAULT_PHOTO_MAX_BYTES
+    photo_formats: tuple[str, ...] = DEFAULT_PHOTO_FORMATS
+    apply_due: bool = False
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    tenant_id: str
+    domain: str
+    graph_url: str
+    exchange_url: str
+    auth_method: str
+    client_id: str | None
+    policy: Policy
+    audit_file: Path
+    folder: Path
+    source: SourceMap
+
+
+@dataclass
+class DesiredTenant:
+    config: TenantConfig
+    users: list[DesiredUser]
+
+    def user(self, upn: str) -> DesiredUser | None:
+        wanted = upn.lower()
+        return next((u for u in self.users if u.upn.lower() == wanted), None)

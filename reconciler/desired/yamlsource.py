@@ -1,0 +1,134 @@
+"""YAML loading that remembers the line and column of every key and list item."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.desired.problems import Problem
+
+KeyPath = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 scalars: dates stay strings, only true/false are booleans.
+
+    YAML 1.1 reads `country: NO` as false and `employeeHireDate: 2024-03-01` as a date
+    object; people writing user files mean the text they typed.
+    """
+
+
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_Loader.yaml_implicit_resolvers = {}
+for _first, _resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+    _kept = []
+    for _tag, _regexp in _resolvers:
+        if _tag == "tag:yaml.org,2002:timestamp":
+            continue
+        if _tag == "tag:yaml.org,2002:bool":
+            _regexp = _BOOL
+        _kept.append((_tag, _regexp))
+    _Loader.yaml_implicit_resolvers[_first] = _kept
+
+
+@dataclass
+class SourceMap:
+    """Where each key path of one file starts (1-based line and column)."""
+
+    file: str
+    marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: KeyPath) -> tuple[int, int]:
+        """The position of `path`, or of its nearest located ancestor."""
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (1, 1))
+
+    def problem(self, path: KeyPath, message: str) -> Problem:
+        """A problem located at `path` in this file."""
+        line, col = self.locate(path)
+        return Problem(self.file, line, col, format_path(path), message)
+
+
+def format_path(path: KeyPath) -> str:
+    """`('licenses', 1, 'sku')` -> `licenses[1].sku`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out or "(document)"
+
+
+@dataclass
+class LoadedYaml:
+    data: Any
+    source: SourceMap
+    problems: list[Problem]
+
+
+def load_yaml(path: Path, display: str) -> LoadedYaml:
+    """Parse one YAML file; `display` is the name used in messages."""
+    source = SourceMap(display)
+    problems: list[Problem] = []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(display, 1, 1, "(document)", f"not UTF-8 text ({exc.reason})"))
+        return LoadedYaml(None, source, problems)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "malformed YAML"
+        problems.append(Problem(display, line, col, "(document)", f"malformed YAML: {what}"))
+        return LoadedYaml(None, source, problems)
+    finally:
+        loader.dispose()
+    if node is None:
+        return LoadedYaml(None, source, problems)
+    data = _build(node, (), source, problems, _Loader(""))
+    return LoadedYaml(data, source, problems)
+
+
+def _build(
+    node: yaml.Node, path: KeyPath, source: SourceMap, problems: list[Problem], loader: _Loader
+) -> Any:
+    source.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            scalar = isinstance(key_node, yaml.ScalarNode)
+            key = loader.construct_object(key_node) if scalar else None
+            at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if not isinstance(key, str):
+                problems.append(
+                    Problem(source.file, *at, format_path(path), f"a key must be text, not {key!r}")
+                )
+                continue
+            child = (*path, key)
+            if key in result:
+                first = source.marks[child]
+                problems.append(
+                    Problem(
+                        source.file, *at, format_path(child),
+                        f"duplicate key (first at line {first[0]}; keep one)",
+                    )
+                )
+                continue
+            source.marks[child] = at
+            result[key] = _build(value_node, child, source, problems, loader)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*path, index), source, problems, loader)
+            for index, item in enumerate(node.value)
+        ]
+    return loader.construct_object(node)

@@ -1,0 +1,39 @@
+"""Shared fixtures: tenant folders written into tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = REPO / "tenants" / "demo"
+
+BASE_TENANT = """\
+tenant: {id: 11111111-2222-4333-8444-555555555555, domain: contoso.onmicrosoft.com}
+graph: {url: "emulator:test.db"}
+auth: {method: none}
+policy:
+  protectedUsers: [breakglass@contoso.com]
+"""
+
+
+def write_tenant(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A tenant folder under `root` with BASE_TENANT unless `files` brings its own."""
+    folder = root / "tenant"
+    (folder / "users").mkdir(parents=True, exist_ok=True)
+    files = {"tenant.yaml": BASE_TENANT, **files}
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tenant_folder(tmp_path: Path):
+    """Call with a {relative path: content} mapping; returns the folder."""
+    return lambda files: write_tenant(tmp_path, files)
