@@ -1,0 +1,1 @@
+"""A local stand-in tenant: Microsoft Graph, the Exchange admin API and the token endpoint."""

@@ -1,0 +1,149 @@
+"""The emulated tenant: request in, response out; shared by the server and in-process mode."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reconciler.emulator import identity
+from reconciler.emulator.faults import Faults, Throttle
+from reconciler.emulator.store import Store
+from reconciler.emulator.wire import GraphError, Request, Response, Router
+
+DEFAULT_TENANT_ID = "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b7c45"
+
+
+class DroppedConnection(Exception):  # noqa: N818 - it is an event, not an error of ours
+    """The emulator hangs up without answering (fault injection)."""
+
+
+def _routes() -> Router:
+    from reconciler.emulator.routes import build_router
+
+    return build_router()
+
+
+class Emulator:
+    """A stand-in tenant: Graph, the Exchange admin API and the token endpoint on one origin."""
+
+    def __init__(self, db: Path | str, *, seed: Path | None = None, anonymous: bool = False,
+                 faults: Faults | None = None) -> None:
+        self.store = Store(db)
+        self.anonymous = anonymous
+        self.faults = faults or Faults()
+        self.throttle = Throttle(self.faults)
+        self.router = _routes()
+        self.stats: Counter[str] = Counter()
+        self.stats_lock = threading.Lock()
+        self.started = time.monotonic()
+        if self.store.get_meta("initialised") is None:
+            from reconciler.emulator.seed import load_seed
+
+            with self.store.transaction():
+                load_seed(self.store, seed)
+                self.store.set_meta("initialised", "1")
+        self.tenant_id = self.store.get_meta("tenantId") or DEFAULT_TENANT_ID
+        self.signing_key = self.store.get_meta("signingKey") or ""
+
+    # clock ---------------------------------------------------------------------------------
+    def now_text(self) -> str:
+        return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def lagging(self, object_id: str) -> bool:
+        """True while a just-created object has not reached the replica answering this call."""
+        lag = self.faults.lag
+        if not lag:
+            return False
+        created = self.store.object_created(object_id)
+        return bool(created) and time.time() - created < lag and self.faults.roll(0.5)
+
+    # the request pipeline ------------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Answer one request (raises DroppedConnection for an injected hang-up)."""
+        with self.stats_lock:
+            self.stats["http"] += 1
+        if self.faults.latency:
+            time.sleep(self.faults.latency)
+        try:
+            return self._handle(request)
+        except GraphError as error:
+            return error.response(request)
+
+    def _handle(self, request: Request) -> Response:
+        path = request.path
+        if identity.handles(path):
+            return identity.answer(self, request)
+        if not (path.startswith("/v1.0/") or path.startswith("/adminapi/")):
+            raise GraphError(404, "UnknownError", f"No route for {path}")
+        audience = "exchange" if path.startswith("/adminapi/") else "graph"
+        if not self.anonymous:
+            request.caller = identity.check_bearer(self, request, audience)
+        if path == "/v1.0/$batch":
+            from reconciler.emulator.routes.batch import run_batch
+
+            return run_batch(self, request)
+        return self.dispatch(request)
+
+    def dispatch(self, request: Request, inner: bool = False) -> Response:
+        """Route one (possibly batched) Graph or Exchange request, with faults applied."""
+        with self.stats_lock:
+            self.stats["graph"] += 1
+        write = request.method in ("POST", "PATCH", "PUT", "DELETE")
+        self.faults.before(request, write, inner)  # 5xx, drops and random throttling
+        cost = self.throttle.charge(request, write)
+        found = self.router.match(request.method, request.path)
+        if found is None:
+            raise GraphError(400, "BadRequest",
+                             f"Resource not found for the segment '{request.path.split('/')[-1]}'.")
+        handler, params = found
+        with self.store.transaction():
+            response = handler(self, request, **params)
+        with self.stats_lock:
+            self.stats["ru"] += cost
+        response.headers.setdefault("x-ms-resource-unit", str(cost))
+        response.headers.setdefault("request-id", request.request_id)
+        if write and 200 <= response.status < 300:
+            self.faults.after_commit(request, inner)
+        return response
+
+    # audit ---------------------------------------------------------------------------------
+    def audit(self, request: Request, activity: str, target: dict[str, Any],
+              modified: dict[str, tuple[Any, Any]] | None = None, category: str = "UserManagement",
+              service: str = "Core Directory") -> None:
+        """Record an accepted write in auditLogs/directoryAudits, naming who made it."""
+        caller = request.caller or {}
+        app = {"appId": caller.get("appid", "00000000-0000-0000-0000-000000000000"),
+               "displayName": caller.get("app_displayname", "anonymous emulator client"),
+               "servicePrincipalId": caller.get("oid"), "servicePrincipalName": None}
+        self.store.add_audit({
+            "id": f"Directory_{uuid.uuid4()}",
+            "category": category,
+            "correlationId": request.headers.get("client-request-id", request.request_id),
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": activity,
+            "activityDateTime": self.now_text(),
+            "loggedByService": service,
+            "operationType": activity.split(" ")[0].replace("Add", "Add").title(),
+            "initiatedBy": {"user": None, "app": app},
+            "targetResources": [{
+                "id": target.get("id"),
+                "displayName": target.get("displayName"),
+                "type": target.get("type", "User"),
+                "userPrincipalName": target.get("userPrincipalName"),
+                "modifiedProperties": [
+                    {"displayName": name, "oldValue": json.dumps(old), "newValue": json.dumps(new)}
+                    for name, (old, new) in (modified or {}).items()
+                ],
+            }],
+            "additionalDetails": [
+                {"key": "request-id", "value": request.request_id},
+                {"key": "client-request-id", "value": request.headers.get("client-request-id")},
+            ],
+        })

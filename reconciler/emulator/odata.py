@@ -1,0 +1,273 @@
+"""The OData query options Graph supports and the client uses: $select, $filter, $top, paging."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.emulator.wire import GraphError, Request, Response, bad_request
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 999
+Predicate = Callable[[dict[str, Any]], bool]
+
+_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|([(),:])|([^\s(),:']+))")
+
+
+def unsupported(message: str) -> GraphError:
+    return GraphError(400, "Request_UnsupportedQuery", message)
+
+
+def missing_eventual(what: str) -> GraphError:
+    return unsupported(
+        f"{what} is not supported because the 'ConsistencyLevel:eventual' header is missing. "
+        "Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+    )
+
+
+def eventual(request: Request) -> bool:
+    return request.headers.get("consistencylevel", "").lower() == "eventual"
+
+
+@dataclass
+class Filter:
+    predicate: Predicate
+    advanced: str | None  # the advanced feature used, if any
+
+
+def parse_filter(text: str) -> Filter:
+    """Parse a $filter expression into a predicate over Graph-shaped dicts."""
+    tokens = [t for t in _tokens(text)]
+    parser = _Parser(tokens)
+    predicate = parser.expression({})
+    if parser.position != len(tokens):
+        raise unsupported(f"Invalid filter clause: syntax error at '{tokens[parser.position]}'.")
+    return Filter(predicate, parser.advanced)
+
+
+def _tokens(text: str) -> list[str]:
+    out, position = [], 0
+    while position < len(text):
+        found = _TOKEN.match(text, position)
+        if not found or found.end() == position:
+            if text[position:].strip() == "":
+                break
+            raise unsupported(f"Invalid filter clause: unexpected '{text[position:]}'.")
+        token = found.group(1) or found.group(2) or found.group(3)
+        if token:
+            out.append(token)
+        position = found.end()
+    return out
+
+
+def _value(token: str) -> Any:
+    if token.startswith("'"):
+        return token[1:-1].replace("''", "'")
+    lowered = token.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "null":
+        return None
+    if re.fullmatch(r"-?\d+", token):
+        return int(token)
+    return token  # guids and instants are unquoted in Graph filters
+
+
+def _lookup(obj: Any, path: str) -> Any:
+    for part in path.split("/"):
+        if not isinstance(obj, dict):
+            return None
+        match = next((k for k in obj if k.lower() == part.lower()), None)
+        obj = obj.get(match) if match else None
+    return obj
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if isinstance(left, str) and isinstance(right, str):
+        left, right = left.lower(), right.lower()
+    if op == "eq":
+        return left == right
+    if op == "ne":
+        return left != right
+    if left is None or right is None:
+        return False
+    try:
+        return {"ge": left >= right, "le": left <= right, "gt": left > right,
+                "lt": left < right}[op]
+    except TypeError:
+        return False
+
+
+class _Parser:
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens, self.position, self.advanced = tokens, 0, None
+
+    def peek(self) -> str | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected and token.lower() != expected):
+            raise unsupported(f"Invalid filter clause: expected '{expected}' near '{token}'.")
+        self.position += 1
+        return token
+
+    def expression(self, scope: dict[str, str]) -> Predicate:
+        left = self.conjunction(scope)
+        while (self.peek() or "").lower() == "or":
+            self.take()
+            right = self.conjunction(scope)
+            left = (lambda a, b: lambda o: a(o) or b(o))(left, right)
+        return left
+
+    def conjunction(self, scope: dict[str, str]) -> Predicate:
+        left = self.term(scope)
+        while (self.peek() or "").lower() == "and":
+            self.take()
+            right = self.term(scope)
+            left = (lambda a, b: lambda o: a(o) and b(o))(left, right)
+        return left
+
+    def term(self, scope: dict[str, str]) -> Predicate:
+        token = self.take()
+        lowered = token.lower()
+        if lowered == "not":
+            self.advanced = self.advanced or "Operator 'not'"
+            inner = self.term(scope)
+            return lambda o: not inner(o)
+        if token == "(":
+            inner = self.expression(scope)
+            self.take(")")
+            return inner
+        if lowered in ("startswith", "endswith") and self.peek() == "(":
+            if lowered == "endswith":
+                self.advanced = self.advanced or "Operator 'endsWith'"
+            self.take("(")
+            path = self._path(self.take(), scope)
+            self.take(",")
+            prefix = str(_value(self.take())).lower()
+            self.take(")")
+            if lowered == "startswith":
+                return lambda o: str(_lookup(o, path) or "").lower().startswith(prefix)
+            return lambda o: str(_lookup(o, path) or "").lower().endswith(prefix)
+        if lowered.endswith("/any") and self.peek() == "(":
+            collection = self._path(token[:-4], scope)
+            if collection.lower() == "assignedlicenses":
+                self.advanced = self.advanced or "Lambda operator on assignedLicenses"
+            self.take("(")
+            variable = self.take()
+            self.take(":")
+            inner = self.expression({**scope, variable: ""})
+            self.take(")")
+            return lambda o: any(inner(item) for item in (_lookup(o, collection) or []))
+        path = self._path(token, scope)
+        op = self.take().lower()
+        if op == "in":
+            self.take("(")
+            values = []
+            while self.peek() != ")":
+                values.append(_value(self.take()))
+                if self.peek() == ",":
+                    self.take(",")
+            self.take(")")
+            wanted = {v.lower() if isinstance(v, str) else v for v in values}
+            return lambda o: _norm(_lookup(o, path)) in wanted
+        if op not in ("eq", "ne", "ge", "le", "gt", "lt"):
+            raise unsupported(f"Invalid filter clause: unknown operator '{op}'.")
+        if op == "ne":
+            self.advanced = self.advanced or "Operator 'ne'"
+        right = _value(self.take())
+        return lambda o: _compare(op, _lookup(o, path), right)
+
+    @staticmethod
+    def _path(token: str, scope: dict[str, str]) -> str:
+        head, _, rest = token.partition("/")
+        if head in scope:
+            return rest
+        return token
+
+
+def _norm(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def select(obj: dict[str, Any], fields: list[str] | None, default: tuple[str, ...] | None,
+           known: frozenset[str] | None = None, type_name: str = "") -> dict[str, Any]:
+    """Project `obj` to `$select` (id always kept) or to the default property set."""
+    if fields:
+        if known is not None:
+            for name in fields:
+                if name not in known and not name.startswith("@"):
+                    raise bad_request(
+                        f"Could not find a property named '{name}' on type "
+                        f"'microsoft.graph.{type_name}'.")
+        wanted = ["id", *[f for f in fields if f != "id"]]
+    elif default is not None:
+        wanted = ["id", *default]
+    else:
+        return {k: v for k, v in obj.items() if not k.startswith("@kind")}
+    out = {name: obj.get(name) for name in wanted}
+    if "@odata.type" in obj:
+        out = {"@odata.type": obj["@odata.type"], **out}
+    return out
+
+
+def select_fields(request: Request) -> list[str] | None:
+    text = request.query.get("$select")
+    return [f.strip() for f in text.split(",") if f.strip()] if text else None
+
+
+def page_size(request: Request, maximum: int = MAX_PAGE, default: int = DEFAULT_PAGE) -> int:
+    text = request.query.get("$top")
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise bad_request(f"Invalid page size specified: '{text}'. Must be between 1 and "
+                          f"{maximum} inclusive.")
+    return int(text)
+
+
+def encode_token(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str, name: str = "$skiptoken") -> dict[str, Any]:
+    try:
+        return json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except ValueError as exc:
+        raise bad_request(f"Invalid {name}: the token is malformed or expired.") from exc
+
+
+def page_response(request: Request, items: list[dict[str, Any]], next_state: dict | None,
+                  context: str, count: int | None = None) -> Response:
+    body: dict[str, Any] = {"@odata.context": f"{request.origin}/v1.0/$metadata#{context}"}
+    if count is not None:
+        body["@odata.count"] = count
+    if next_state is not None:
+        query = {k: v for k, v in request.query.items() if k != "$skiptoken"}
+        body["@odata.nextLink"] = request.link(request.path, **query,
+                                               **{"$skiptoken": encode_token(next_state)})
+    body["value"] = items
+    return Response.of_json(200, body)
+
+
+def apply_search(text: str) -> Predicate:
+    """`"displayName:wa"` (optionally OR-ed): a word of the property starts with the value."""
+    clauses = [c.strip().strip('"') for c in re.split(r"\s+OR\s+", text)]
+    terms = []
+    for clause in clauses:
+        prop, _, value = clause.partition(":")
+        terms.append((prop, value.lower()))
+
+    def predicate(obj: dict[str, Any]) -> bool:
+        for prop, value in terms:
+            words = re.split(r"[\s._@-]+", str(_lookup(obj, prop) or "").lower())
+            if any(w.startswith(value) for w in words):
+                return True
+        return False
+
+    return predicate

@@ -1,0 +1,111 @@
+"""Lookups every route module needs: users and groups by key, served shapes, references."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator.wire import GraphError, Request, bad_request, not_found
+
+if TYPE_CHECKING:
+    from reconciler.emulator.app import Emulator
+
+V1 = "/v1.0"
+_REF = re.compile(r"/(?:directoryObjects|users|groups)/([^/]+)$")
+
+
+def find_user(em: Emulator, key: str, *, deleted: bool = False) -> dict[str, Any]:
+    """A live user by object id or userPrincipalName, or Graph's 404."""
+    object_id = key if "@" not in key else (em.store.user_id_by_upn(key) or key)
+    user = em.store.get_object(object_id, "user", deleted=deleted)
+    if user is None or em.lagging(object_id):
+        raise not_found(key)
+    user.pop("@kind", None)
+    return user
+
+
+def find_group(em: Emulator, key: str) -> dict[str, Any]:
+    group = em.store.get_object(key, "group")
+    if group is None or em.lagging(key):
+        raise not_found(key)
+    group.pop("@kind", None)
+    return group
+
+
+def find_object(em: Emulator, key: str) -> dict[str, Any]:
+    """A live user or group (a directoryObject)."""
+    obj = em.store.get_object(key)
+    if obj is None and "@" in key:
+        obj = em.store.get_object(em.store.user_id_by_upn(key) or key)
+    if obj is None or em.lagging(obj["id"]):
+        raise not_found(key)
+    return obj
+
+
+def ref_id(reference: Any) -> str:
+    """The object id in `{"@odata.id": ".../directoryObjects/{id}"}` or a bind URL."""
+    text = reference.get("@odata.id") if isinstance(reference, dict) else reference
+    found = _REF.search(text or "") if isinstance(text, str) else None
+    if not found:
+        raise bad_request("Invalid object identifier '" + str(text) + "'.")
+    return found.group(1)
+
+
+def served_user(em: Emulator, user: dict[str, Any],
+                licenses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The user as Graph returns it: licenses from the license table, internals removed."""
+    out = {k: v for k, v in user.items() if not k.startswith("@")}
+    direct = licenses if licenses is not None else em.store.licenses_of([user["id"]])[user["id"]]
+    inherited = [s for s in user.get("licenseAssignmentStates") or [] if s.get("assignedByGroup")]
+    out["assignedLicenses"] = direct + [
+        {"skuId": s["skuId"], "disabledPlans": s.get("disabledPlans", [])} for s in inherited
+        if s["skuId"] not in {d["skuId"] for d in direct}
+    ]
+    out["licenseAssignmentStates"] = [
+        {"skuId": d["skuId"], "disabledPlans": d["disabledPlans"], "assignedByGroup": None,
+         "state": "Active", "error": "None"} for d in direct
+    ] + inherited
+    return out
+
+
+def no_me(request: Request) -> GraphError:
+    return GraphError(400, "BadRequest",
+                      "/me request is only valid with delegated authentication flow.")
+
+
+def domains(em: Emulator) -> list[str]:
+    return json.loads(em.store.get_meta("domains") or "[]")
+
+
+def user_target(user: dict[str, Any]) -> dict[str, Any]:
+    return {"id": user["id"], "displayName": user.get("displayName"), "type": "User",
+            "userPrincipalName": user.get("userPrincipalName")}
+
+
+def group_target(group: dict[str, Any]) -> dict[str, Any]:
+    return {"id": group["id"], "displayName": group.get("displayName"), "type": "Group"}
+
+
+def has_mailbox(em: Emulator, user_id: str) -> bool:
+    """A user has a mailbox once an Exchange plan is licensed to it, or it is shared."""
+    mailbox = em.store.item(user_id, "mailbox", "mailbox")
+    if mailbox and mailbox.get("RecipientTypeDetails") == "SharedMailbox":
+        return True
+    skus = {s["skuId"]: s for s in em.store.items("tenant", "subscribedSku")}
+    for license_ in em.store.licenses_of([user_id])[user_id]:
+        plans = skus.get(license_["skuId"], {}).get("servicePlans", [])
+        for plan in plans:
+            if plan.get("servicePlanName", "").startswith("EXCHANGE_S_") and \
+                    plan.get("servicePlanId") not in license_["disabledPlans"]:
+                return True
+    return False
+
+
+def mailbox_user(em: Emulator, key: str) -> dict[str, Any]:
+    """A user with a mailbox, or the error Outlook endpoints give for one without."""
+    user = find_user(em, key)
+    if not has_mailbox(em, user["id"]):
+        raise GraphError(404, "MailboxNotEnabledForRESTAPI",
+                         "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+    return user

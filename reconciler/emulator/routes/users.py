@@ -1,0 +1,347 @@
+"""Emulated /users: list, get, create, update, soft delete, manager, memberOf, delta."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from reconciler.emulator import odata
+from reconciler.emulator.model import (
+    EXTENSION_ATTRIBUTES,
+    SYNC_MASTERED,
+    SYNC_MASTERED_MESSAGE,
+    USER_DEFAULT_SELECT,
+    USER_PROPERTIES,
+    USER_READ_ONLY,
+    USER_REQUIRED_ON_CREATE,
+    USER_WRITABLE,
+    blank_user,
+    password_meets_complexity,
+)
+from reconciler.emulator.routes.common import (
+    V1,
+    domains,
+    find_object,
+    find_user,
+    no_me,
+    ref_id,
+    served_user,
+    user_target,
+)
+from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
+
+if TYPE_CHECKING:
+    from reconciler.emulator.app import Emulator
+
+router = Router()
+_EXPAND = re.compile(r"^manager(?:\((.*)\))?$")
+
+
+def _expand_manager(em: Emulator, request: Request, users: list[dict[str, Any]]) -> None:
+    text = request.query.get("$expand")
+    if not text:
+        return
+    found = _EXPAND.match(text.strip())
+    if not found:
+        raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property "
+                          f"named '{text.split('(')[0]}' on type 'microsoft.graph.user'.")
+    options = dict(p.split("=", 1) for p in (found.group(1) or "").split(";") if "=" in p)
+    fields = options.get("$select", "id,userPrincipalName,displayName").split(",")
+    levels = 100 if options.get("$levels") == "max" else 1
+    managers = em.store.managers_of(u["id"] for u in users)
+    for user in users:
+        user["manager"] = _manager_chain(em, managers.get(user["id"]), fields, levels)
+
+
+def _manager_chain(em: Emulator, manager_id: str | None, fields: list[str],
+                   levels: int) -> dict[str, Any] | None:
+    if manager_id is None or levels == 0:
+        return None
+    manager = em.store.get_object(manager_id, "user")
+    if manager is None:
+        return None
+    out = {"@odata.type": "#microsoft.graph.user", **odata.select(manager, fields, None)}
+    if levels > 1:
+        above = _manager_chain(em, em.store.manager_of(manager_id), fields, levels - 1)
+        if above:
+            out["manager"] = above
+    return out
+
+
+def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> list[dict]:
+    fields = odata.select_fields(request)
+    licenses = em.store.licenses_of(u["id"] for u in users)
+    served = [served_user(em, u, licenses[u["id"]]) for u in users]
+    _expand_manager(em, request, served)
+    out = []
+    for user in served:
+        projected = odata.select(user, fields, USER_DEFAULT_SELECT, USER_PROPERTIES, "user")
+        if "manager" in user and request.query.get("$expand"):
+            projected["manager"] = user["manager"]
+        out.append(projected)
+    return out
+
+
+@router.route("GET", V1 + "/users")
+def list_users(em: Emulator, request: Request) -> Response:
+    size = odata.page_size(request)
+    advanced = _advanced_query(request)
+    state = odata.decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query \
+        else {}
+    if not advanced:
+        users = em.store.list_objects("user", state.get("after", ""), size + 1)
+        more = len(users) > size
+        users = users[:size]
+        next_state = {"after": users[-1]["id"]} if more else None
+        return odata.page_response(request, _project(em, request, users), next_state, "users")
+    users = [u for u in em.store.all_objects("user") if not _hidden_by_lag(em, request, u)]
+    licenses = em.store.licenses_of(u["id"] for u in users)
+    if "$filter" in request.query:
+        predicate = odata.parse_filter(request.query["$filter"]).predicate
+        users = [u for u in users if predicate(served_user(em, u, licenses[u["id"]]))]
+    if "$search" in request.query:
+        users = [u for u in users if odata.apply_search(request.query["$search"])(u)]
+    if "$orderby" in request.query:
+        key = request.query["$orderby"].split()[0]
+        users.sort(key=lambda u: str(u.get(key) or "").lower(),
+                   reverse=request.query["$orderby"].lower().endswith(" desc"))
+    offset = state.get("offset", 0)
+    page = users[offset:offset + size]
+    next_state = {"offset": offset + size} if offset + size < len(users) else None
+    count = len(users) if request.query.get("$count", "").lower() == "true" else None
+    return odata.page_response(request, _project(em, request, page), next_state, "users", count)
+
+
+def _advanced_query(request: Request) -> bool:
+    """Whether the request needs the filtered path, enforcing ConsistencyLevel where Graph does."""
+    query = request.query
+    used = None
+    if "$filter" in query:
+        used = odata.parse_filter(query["$filter"]).advanced
+    if "$search" in query:
+        used = used or "Request with $search query parameter"
+    if query.get("$count", "").lower() == "true":
+        used = used or "Request with $count"
+    if "$orderby" in query and "$filter" in query:
+        used = used or "Sorting on a filtered collection"
+    if used and not odata.eventual(request):
+        raise odata.missing_eventual(used)
+    return bool(used or "$filter" in query or "$orderby" in query)
+
+
+def _hidden_by_lag(em: Emulator, request: Request, user: dict[str, Any]) -> bool:
+    """Advanced queries read an index that trails recent writes."""
+    return odata.eventual(request) and em.lagging(user["id"])
+
+
+@router.route("GET", V1 + "/users/$count")
+def count_users(em: Emulator, request: Request) -> Response:
+    if not odata.eventual(request):
+        raise odata.missing_eventual("Request with $count")
+    total = sum(1 for _ in em.store.all_objects("user"))
+    return Response(200, str(total).encode(), {"content-type": "text/plain"})
+
+
+@router.route("GET", V1 + "/me")
+def me(em: Emulator, request: Request) -> Response:
+    raise no_me(request)
+
+
+@router.route("GET", V1 + "/users/{key}")
+def get_user(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    body = _project(em, request, [user])[0]
+    body = {"@odata.context": f"{request.origin}/v1.0/$metadata#users/$entity", **body}
+    return Response.of_json(200, body)
+
+
+@router.route("POST", V1 + "/users")
+def create_user(em: Emulator, request: Request) -> Response:
+    body = request.json() or {}
+    _check_writable(body)
+    for name in USER_REQUIRED_ON_CREATE:
+        if body.get(name) in (None, ""):
+            raise bad_request(f"Invalid value specified for property '{name}' of resource "
+                              "'User'.")
+    upn = body["userPrincipalName"]
+    _check_upn(em, upn)
+    _check_password(body["passwordProfile"])
+    user = blank_user()
+    user.update(_merged(user, body))
+    user["id"] = str(uuid.uuid4())
+    user["mail"] = body.get("mail")
+    user["createdDateTime"] = em.now_text()
+    user["creationType"] = None
+    user["passwordProfile"] = None  # write-only: never returned
+    em.store.put_object("user", user, created=_now())
+    em.audit(request, "Add user", user_target(user), {"AccountEnabled": (None, user[
+        "accountEnabled"]), "DisplayName": (None, user["displayName"])})
+    body_out = {"@odata.context": f"{request.origin}/v1.0/$metadata#users/$entity",
+                **odata.select(served_user(em, user), None, USER_DEFAULT_SELECT)}
+    return Response.of_json(201, body_out, {"Location": request.link(
+        f"/v1.0/users/{user['id']}")})
+
+
+@router.route("PATCH", V1 + "/users/{key}")
+def update_user(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    body = request.json() or {}
+    _check_writable(body)
+    if user.get("onPremisesSyncEnabled") and SYNC_MASTERED & set(body):
+        raise bad_request(SYNC_MASTERED_MESSAGE)
+    if "userPrincipalName" in body and body["userPrincipalName"].lower() != \
+            user["userPrincipalName"].lower():
+        _check_upn(em, body["userPrincipalName"])
+    if "passwordProfile" in body:
+        _check_password(body["passwordProfile"])
+    if "usageLocation" in body and body["usageLocation"] is None and user.get("usageLocation"):
+        raise bad_request("Invalid value specified for property 'usageLocation' of resource "
+                          "'User'.")
+    if "displayName" in body and not body["displayName"]:
+        raise bad_request("Invalid value specified for property 'displayName' of resource "
+                          "'User'.")
+    merged = _merged(user, body)
+    changed = {k: (user.get(k), merged[k]) for k in merged
+               if user.get(k) != merged[k] and k != "passwordProfile"}
+    if "passwordProfile" in body:
+        merged["lastPasswordChangeDateTime"] = em.now_text()
+        merged["passwordProfile"] = None
+    user.update(merged)
+    em.store.put_object("user", user)
+    activity = "Reset user password" if "passwordProfile" in body else "Update user"
+    em.audit(request, activity, user_target(user), changed)
+    return Response.empty()
+
+
+def _merged(user: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(body)
+    if "onPremisesExtensionAttributes" in body:
+        current = dict(user.get("onPremisesExtensionAttributes") or {})
+        for name, value in (body["onPremisesExtensionAttributes"] or {}).items():
+            if name not in EXTENSION_ATTRIBUTES:
+                raise bad_request(f"Property '{name}' does not exist as a declared property or "
+                                  "extension property.")
+            current[name] = value
+        merged["onPremisesExtensionAttributes"] = current
+    if "businessPhones" in body and len(body["businessPhones"] or []) > 1:
+        raise bad_request("Invalid value specified for property 'businessPhones' of resource "
+                          "'User'.")
+    return merged
+
+
+def _check_writable(body: dict[str, Any]) -> None:
+    for name in body:
+        if name in USER_READ_ONLY:
+            raise bad_request(f"Property '{name}' is read-only and cannot be set.")
+        if name not in USER_WRITABLE and not name.startswith("@"):
+            raise bad_request(f"Property '{name}' does not exist as a declared property or "
+                              "extension property.")
+
+
+def _check_upn(em: Emulator, upn: str) -> None:
+    domain = upn.rsplit("@", 1)[-1].lower()
+    if "#ext#" not in upn.lower() and domain not in domains(em):
+        raise bad_request("Property userPrincipalName is invalid: the domain portion of the "
+                          "userPrincipalName property is invalid. You must use one of the "
+                          "verified domain names in your organization.")
+    taken = em.store.user_id_by_upn(upn) or any(
+        u["userPrincipalName"].lower() == upn.lower()
+        for u in em.store.all_objects("user", deleted=True))
+    if taken:
+        raise bad_request("Another object with the same value for property userPrincipalName "
+                          "already exists.")
+
+
+def _check_password(profile: Any) -> None:
+    password = (profile or {}).get("password") if isinstance(profile, dict) else None
+    if password is not None and not password_meets_complexity(password):
+        raise bad_request("The specified password does not comply with password complexity "
+                          "requirements. Please provide a different password.")
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+@router.route("DELETE", V1 + "/users/{key}")
+def delete_user(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    user["deletedDateTime"] = em.now_text()
+    em.store.put_object("user", user)
+    em.audit(request, "Delete user", user_target(user))
+    return Response.empty()
+
+
+@router.route("GET", V1 + "/users/{key}/manager")
+def get_manager(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    manager_id = em.store.manager_of(user["id"])
+    manager = em.store.get_object(manager_id, "user") if manager_id else None
+    if manager is None:
+        raise not_found("manager")
+    fields = odata.select_fields(request)
+    return Response.of_json(200, {"@odata.type": "#microsoft.graph.user",
+                                  **odata.select(manager, fields, USER_DEFAULT_SELECT)})
+
+
+@router.route("PUT", V1 + "/users/{key}/manager/$ref")
+def set_manager(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    manager = find_object(em, ref_id(request.json()))
+    if manager["id"] == user["id"]:
+        raise bad_request("Invalid value specified for property 'manager' of resource 'User'.")
+    old = em.store.manager_of(user["id"])
+    em.store.set_manager(user["id"], manager["id"])
+    em.store.put_object("user", user)  # a manager change is a change to the user (delta)
+    em.audit(request, "Set manager", user_target(user), {"Manager": (old, manager["id"])})
+    return Response.empty()
+
+
+@router.route("DELETE", V1 + "/users/{key}/manager/$ref")
+def remove_manager(em: Emulator, request: Request, key: str) -> Response:
+    user = find_user(em, key)
+    old = em.store.manager_of(user["id"])
+    if old is None:
+        raise not_found("manager")
+    em.store.set_manager(user["id"], None)
+    em.store.put_object("user", user)
+    em.audit(request, "Remove manager", user_target(user), {"Manager": (old, None)})
+    return Response.empty()
+
+
+def _member_of(em: Emulator, key: str, cast: str | None) -> list[dict[str, Any]]:
+    user = find_user(em, key)
+    groups = [em.store.get_object(g, "group") for g in em.store.groups_of(user["id"])]
+    out = [{"@odata.type": "#microsoft.graph.group", **g} for g in groups if g]
+    for assignment in em.store.role_assignments(principal_id=user["id"]):
+        if cast is None:
+            role = em.store.item("tenant", "roleDefinition", assignment["roleDefinitionId"])
+            out.append({"@odata.type": "#microsoft.graph.directoryRole",
+                        "id": assignment["roleDefinitionId"],
+                        "displayName": (role or {}).get("displayName"),
+                        "roleTemplateId": assignment["roleDefinitionId"]})
+    return [{k: v for k, v in o.items() if k != "@kind"} for o in out]
+
+
+@router.route("GET", V1 + "/users/{key}/memberOf")
+def member_of(em: Emulator, request: Request, key: str) -> Response:
+    return odata.page_response(request, _member_of(em, key, None), None, "directoryObjects")
+
+
+@router.route("GET", V1 + "/users/{key}/memberOf/$count")
+def member_of_count(em: Emulator, request: Request, key: str) -> Response:
+    if not odata.eventual(request):
+        raise odata.missing_eventual("Request with $count")
+    count = len(_member_of(em, key, None))
+    return Response(200, str(count).encode(), {"content-type": "text/plain"})
+
+
+@router.route("GET", V1 + "/users/{key}/memberOf/microsoft.graph.group/$count")
+def member_of_group_count(em: Emulator, request: Request, key: str) -> Response:
+    if not odata.eventual(request):
+        raise odata.missing_eventual("Request with $count")
+    count = len(_member_of(em, key, "group"))
+    return Response(200, str(count).encode(), {"content-type": "text/plain"})
