@@ -80,6 +80,60 @@ def validate(tenant_dir: Path) -> int:
     return EXIT_OK
 
 
+@cli.group()
+def emulator() -> None:
+    """A local stand-in tenant: Microsoft Graph, the Exchange admin API and sign-in.
+
+    \b
+    Example:
+      reconciler emulator serve --db tenant.db --seed tenants/demo/emulator-seed.json
+    """
+
+
+@emulator.command("serve")
+@click.option("--db", "database", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file holding the tenant's state (created when missing).")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON document of Graph collections loaded into a new database.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8400, show_default=True, type=int, help="Port (0 picks one).")
+@click.option("--anonymous", is_flag=True, help="Accept requests without a bearer token.")
+@click.option("--faults", default="", metavar="SPEC",
+              help="Injected faults, e.g. 'throttle=0.1,error5xx=0.02,latency=30ms,lag=2s' "
+                   "(also drop, commitfail, retryafter, budget, writebudget, tokenttl, seed).")
+def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anonymous: bool,
+                   faults: str) -> int:
+    """Serve an emulated tenant on HTTP until interrupted.
+
+    Point a tenant at it with `graph: {url: http://127.0.0.1:PORT}`; sign in with any client
+    id and secret unless the seed lists `applications`.
+
+    \b
+    Example:
+      reconciler emulator serve --db /tmp/t.db --port 8400 --faults 'throttle=0.1'
+    """
+    from reconciler.emulator.app import Emulator
+    from reconciler.emulator.faults import Faults, FaultSpecError
+    from reconciler.emulator.server import make_server
+
+    try:
+        parsed = Faults.parse(faults)
+    except FaultSpecError as exc:
+        raise click.UsageError(f"--faults: {exc}") from exc
+    instance = Emulator(database, seed=seed, anonymous=anonymous, faults=parsed)
+    server = make_server(instance, host, port)
+    address = f"http://{host}:{server.server_address[1]}"
+    click.echo(f"emulator: serving tenant {instance.tenant_id} on {address} "
+               f"({'anonymous' if anonymous else 'bearer tokens required'})", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("emulator: stopped", err=True)
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

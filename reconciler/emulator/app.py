@@ -32,8 +32,9 @@ def _routes() -> Router:
 class Emulator:
     """A stand-in tenant: Graph, the Exchange admin API and the token endpoint on one origin."""
 
-    def __init__(self, db: Path | str, *, seed: Path | None = None, anonymous: bool = False,
-                 faults: Faults | None = None) -> None:
+    def __init__(self, db: Path | str, *, seed: Path | dict | None = None,
+                 anonymous: bool = False, faults: Faults | None = None,
+                 tenant: dict[str, str] | None = None) -> None:
         self.store = Store(db)
         self.anonymous = anonymous
         self.faults = faults or Faults()
@@ -46,7 +47,7 @@ class Emulator:
             from reconciler.emulator.seed import load_seed
 
             with self.store.transaction():
-                load_seed(self.store, seed)
+                load_seed(self.store, seed, tenant or {})
                 self.store.set_meta("initialised", "1")
         self.tenant_id = self.store.get_meta("tenantId") or DEFAULT_TENANT_ID
         self.signing_key = self.store.get_meta("signingKey") or ""

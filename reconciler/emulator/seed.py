@@ -41,14 +41,18 @@ BUILTIN_ROLES = {
 }
 
 
-def load_seed(store: Store, seed: Path | dict[str, Any] | None) -> None:
-    """Initialise `store` (inside a transaction) from a seed file or document."""
+def load_seed(store: Store, seed: Path | dict[str, Any] | None,
+              defaults: dict[str, str] | None = None) -> None:
+    """Initialise `store` (inside a transaction) from a seed file or document.
+
+    `defaults` ({"id", "domain"}) name the tenant when the seed does not.
+    """
     document: dict[str, Any] = {}
     if isinstance(seed, dict):
         document = seed
     elif seed is not None:
         document = json.loads(Path(seed).read_text(encoding="utf-8"))
-    tenant = document.get("tenant", {})
+    tenant = {**(defaults or {}), **document.get("tenant", {})}
     store.set_meta("tenantId", tenant.get("id", "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b7c45"))
     store.set_meta("domain", tenant.get("domain", "contoso.onmicrosoft.com"))
     domains = {tenant.get("domain", "contoso.onmicrosoft.com"), *tenant.get("domains", [])}
@@ -71,6 +75,7 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None) -> None:
     for user in document.get("users", []):
         _seed_user(store, user)
     for group in document.get("groups", []):
+        group = dict(group)
         members = group.pop("members", [])
         store.put_object("group", {"groupTypes": [], "mailEnabled": False,
                                    "securityEnabled": True, "mail": None, **group})

@@ -1,0 +1,80 @@
+"""From tenant.yaml to live clients: a real tenant, a served emulator, or an in-process one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from reconciler.desired.model import TenantConfig
+from reconciler.graph.auth import NoAuth, msal_auth
+from reconciler.graph.client import GRAPH_ROOT, GraphClient
+from reconciler.graph.exchange import EXCHANGE_ROOT, ExchangeClient
+from reconciler.graph.sender import TokenProvider
+
+GRAPH_URL_VARIABLE = "RECONCILER_GRAPH_URL"
+SEED_FILE = "emulator-seed.json"
+TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+
+
+@dataclass
+class Connection:
+    graph: GraphClient
+    exchange: ExchangeClient
+    http: httpx.Client
+    emulator: object | None = None  # the in-process Emulator, when there is one
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def graph_url(config: TenantConfig, environ: Mapping[str, str] | None = None) -> str:
+    env = environ if environ is not None else os.environ
+    return env.get(GRAPH_URL_VARIABLE) or config.graph_url
+
+
+def connect(config: TenantConfig, *, read_only: bool, concurrency: int = 4,
+            environ: Mapping[str, str] | None = None) -> Connection:
+    """Clients for the tenant `config` names; `read_only` refuses every write (plan)."""
+    env = dict(environ if environ is not None else os.environ)
+    url = graph_url(config, env)
+    emulator = None
+    graph_root, exchange_root = GRAPH_ROOT, config.exchange_url or EXCHANGE_ROOT
+    if url.startswith("emulator:"):
+        from reconciler.emulator.app import Emulator
+        from reconciler.emulator.transport import InProcessTransport
+
+        database = config.folder / url.removeprefix("emulator:")
+        seed = config.folder / SEED_FILE
+        emulator = Emulator(database, seed=seed if seed.is_file() else None, anonymous=True,
+                            tenant={"id": config.tenant_id, "domain": config.domain})
+        http = httpx.Client(transport=InProcessTransport(emulator), timeout=TIMEOUT)
+        exchange_root = EXCHANGE_ROOT
+    elif url.startswith(LOOPBACK):
+        from reconciler.emulator.transport import RedirectingTransport
+
+        http = httpx.Client(transport=RedirectingTransport(url), timeout=TIMEOUT)
+        exchange_root = EXCHANGE_ROOT
+    else:
+        http = httpx.Client(timeout=TIMEOUT)
+        graph_root = url.rstrip("/") + "/v1.0"
+    tokens: TokenProvider
+    if config.auth_method == "none":
+        tokens = NoAuth()
+    else:
+        tokens = msal_auth(config.auth_method, config.client_id or "", config.tenant_id, http,
+                           env)
+    graph = GraphClient(http, tokens, root=graph_root, read_only=read_only,
+                        concurrency=concurrency)
+    exchange = ExchangeClient(http, tokens, config.tenant_id, root=exchange_root,
+                              read_only=read_only)
+    return Connection(graph, exchange, http, emulator)
+
+
+def emulator_database(config: TenantConfig) -> Path | None:
+    url = graph_url(config)
+    return config.folder / url.removeprefix("emulator:") if url.startswith("emulator:") else None

@@ -1,0 +1,51 @@
+"""The Exchange Online admin API (InvokeCommand) over the same retry and sign-in machinery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from reconciler.graph.errors import GraphError, ReadOnlyError
+from reconciler.graph.sender import Sender, TokenProvider
+
+EXCHANGE_ROOT = "https://outlook.office365.com"
+READ_CMDLETS = ("Get-",)
+SYSTEM_MAILBOX_ANCHOR = "APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{tenant}"
+NO_CHANGE_WARNING = "completed successfully but no settings of"
+
+
+class ExchangeClient:
+    """Runs one cmdlet per call and returns its output objects (all pages)."""
+
+    def __init__(self, http: httpx.Client, tokens: TokenProvider, tenant_id: str, *,
+                 root: str = EXCHANGE_ROOT, read_only: bool = False,
+                 sender: Sender | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.url = f"{root.rstrip('/')}/adminapi/beta/{tenant_id}/InvokeCommand"
+        self.read_only = read_only
+        self.sender = sender or Sender(http, tokens, "exchange")
+        self.warnings: list[str] = []
+
+    def invoke(self, cmdlet: str, parameters: dict[str, Any] | None = None, *,
+               anchor: str | None = None, select: list[str] | None = None) -> list[dict]:
+        """Run `cmdlet`; raises GraphError with Exchange's own message on failure."""
+        if self.read_only and not cmdlet.startswith(READ_CMDLETS):
+            raise ReadOnlyError(f"refused {cmdlet}: this client is read-only (plan never writes)")
+        headers = {
+            "X-AnchorMailbox": anchor or SYSTEM_MAILBOX_ANCHOR.format(tenant=self.tenant_id),
+            "Prefer": "odata.maxpagesize=1000",
+        }
+        body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}}
+        url: str | None = self.url + (f"?$select={','.join(select)}" if select else "")
+        output: list[dict] = []
+        while url:
+            reply = self.sender.send("POST", url, json=body, headers=headers)
+            if not reply.ok:
+                raise GraphError.from_body(reply.status, reply.body, request_id=reply.request_id,
+                                           method="POST", path=cmdlet)
+            page = reply.body or {}
+            output.extend(page.get("value", []))
+            self.warnings.extend(page.get("@adminapi.warnings", []))
+            url = page.get("@odata.nextLink")
+        return output
