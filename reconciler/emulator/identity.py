@@ -166,7 +166,8 @@ def _check_assertion(em: Emulator, app: dict[str, Any], client_id: str, assertio
             base64.urlsafe_b64encode(certificate.fingerprint(algorithm)).decode().rstrip("=")
             for algorithm in (_sha1(), _sha256())
         }
-        if header.get("x5t") in thumbprints or header.get("x5t#S256") in thumbprints:
+        presented = {str(header.get(k, "")).rstrip("=") for k in ("x5t", "x5t#S256")}
+        if presented & thumbprints:
             try:
                 jwt.decode(assertion, certificate.public_key(), algorithms=["RS256", "PS256"],
                            options={"verify_aud": False})

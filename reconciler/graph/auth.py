@@ -56,6 +56,28 @@ class MsalAuth:
             self.app.remove_tokens_for_client()
 
 
+class MsalHttp:
+    """httpx.Client as msal's http_client: form values msal gives as bytes become text.
+
+    msal signs client assertions as bytes; requests encodes those as text, httpx would send
+    the literal "b'...'"; this adapter is the difference.
+    """
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def post(self, url: str, data: Any = None, **kwargs: Any) -> httpx.Response:
+        if isinstance(data, dict):
+            data = {k: v.decode() if isinstance(v, bytes) else v for k, v in data.items()}
+        return self.http.post(url, data=data, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.http.get(url, **kwargs)
+
+    def close(self) -> None:
+        """The connection belongs to the caller; msal must not close it."""
+
+
 def github_oidc_assertion(http: httpx.Client,
                           environ: dict[str, str] | None = None) -> Callable[[], str]:
     """A callable msal calls whenever it needs a fresh GitHub Actions ID token."""
@@ -100,6 +122,10 @@ def credential_for(method: str, http: httpx.Client,
         credential: dict[str, Any] = {"private_key": pem, "thumbprint": thumbprint}
         return credential
     if method == "github_oidc":
+        if not env.get("ACTIONS_ID_TOKEN_REQUEST_URL"):
+            raise AuthError("auth.method github_oidc needs ACTIONS_ID_TOKEN_REQUEST_URL and "
+                            "ACTIONS_ID_TOKEN_REQUEST_TOKEN (give the workflow "
+                            "`permissions: id-token: write`)")
         return {"client_assertion": github_oidc_assertion(http, dict(env))}
     raise AuthError(f"auth.method {method} has no credential")
 
@@ -111,6 +137,6 @@ def msal_auth(method: str, client_id: str, tenant_id: str, http: httpx.Client,
         client_id,
         authority=f"{AUTHORITY_HOST}/{tenant_id}",
         client_credential=credential_for(method, http, environ),
-        http_client=http,
+        http_client=MsalHttp(http),
     )
     return MsalAuth(app)
