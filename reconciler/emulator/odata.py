@@ -156,8 +156,6 @@ class _Parser:
             return lambda o: str(_lookup(o, path) or "").lower().endswith(prefix)
         if lowered.endswith("/any") and self.peek() == "(":
             collection = self._path(token[:-4], scope)
-            if collection.lower() == "assignedlicenses":
-                self.advanced = self.advanced or "Lambda operator on assignedLicenses"
             self.take("(")
             variable = self.take()
             self.take(":")
@@ -219,6 +217,12 @@ def select(obj: dict[str, Any], fields: list[str] | None, default: tuple[str, ..
 def select_fields(request: Request) -> list[str] | None:
     text = request.query.get("$select")
     return [f.strip() for f in text.split(",") if f.strip()] if text else None
+
+
+def preferred_page_size(request: Request, default: int) -> int:
+    """`Prefer: odata.maxpagesize=N`, which delta queries honour."""
+    found = re.search(r"odata\.maxpagesize=(\d+)", request.headers.get("prefer", ""))
+    return max(1, int(found.group(1))) if found else default
 
 
 def page_size(request: Request, maximum: int = MAX_PAGE, default: int = DEFAULT_PAGE) -> int:

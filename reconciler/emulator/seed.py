@@ -14,6 +14,7 @@ from reconciler.emulator.store import Store
 # Built-in Entra role definitions: for these, id == templateId in every tenant.
 BUILTIN_ROLES = {
     "Application Administrator": "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    "Azure AD Joined Device Local Administrator": "9f06204d-73c1-4d4c-880a-6edb90606fd8",
     "Authentication Administrator": "c4e39bd9-1100-46d3-8c65-fb160da0071f",
     "Billing Administrator": "b0f54661-2d74-4c50-afa3-1ec803f12efe",
     "Cloud Application Administrator": "158c047a-c907-4556-b7ef-446551a6b5f7",
@@ -41,6 +42,9 @@ BUILTIN_ROLES = {
 }
 
 
+DIRECTORY_READERS = BUILTIN_ROLES["Directory Readers"]
+
+
 def load_seed(store: Store, seed: Path | dict[str, Any] | None,
               defaults: dict[str, str] | None = None) -> None:
     """Initialise `store` (inside a transaction) from a seed file or document.
@@ -63,8 +67,12 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
     for name, template in BUILTIN_ROLES.items():
         store.put_item("tenant", "roleDefinition", template, {
             "id": template, "templateId": template, "displayName": name, "isBuiltIn": True,
-            "isEnabled": True, "description": f"Built-in role: {name}.",
-            "rolePermissions": [], "version": "1",
+            "isEnabled": True, "description": f"Built-in role: {name}.", "version": "1",
+            "resourceScopes": ["/"],
+            "rolePermissions": [{"allowedResourceActions": [
+                "microsoft.directory/users/standard/read"], "condition": None}],
+            "inheritsPermissionsFrom": [{"id": DIRECTORY_READERS}]
+            if template != DIRECTORY_READERS else [],
         })
     for role in document.get("roleDefinitions", []):
         store.put_item("tenant", "roleDefinition", role["id"], {"isBuiltIn": False, **role})

@@ -236,7 +236,8 @@ class Store:
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         return [
-            {"id": i, "roleDefinitionId": r, "principalId": p, "directoryScopeId": s}
+            {"id": i, "roleDefinitionId": r, "principalId": p, "directoryScopeId": s,
+             "resourceScope": s}
             for i, r, p, s in self.db.execute(sql + " ORDER BY id", args)
         ]
 

@@ -49,7 +49,8 @@ def list_phone_methods(em: Emulator, request: Request, key: str) -> Response:
 @router.route("GET", V1 + "/users/{key}/authentication/methods")
 def list_methods(em: Emulator, request: Request, key: str) -> Response:
     user = find_user(em, key)
-    methods = [{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
+    methods = em.store.items(user["id"], "authMethod")  # seeded methods of other kinds
+    methods += [{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod",
                 "id": "28c10230-6103-485e-b985-444c60001490", "password": None,
                 "createdDateTime": user.get("createdDateTime")}]
     methods += [{"@odata.type": "#microsoft.graph.phoneAuthenticationMethod", **p}

@@ -69,6 +69,20 @@ def served_user(em: Emulator, user: dict[str, Any],
     return out
 
 
+def assigned_plans(em: Emulator, user: dict[str, Any]) -> list[dict[str, Any]]:
+    """The service plans a user's licenses switch on (assignedPlans)."""
+    skus = {s["skuId"]: s for s in em.store.items("tenant", "subscribedSku")}
+    plans = []
+    for license_ in user.get("assignedLicenses") or []:
+        for plan in skus.get(license_["skuId"], {}).get("servicePlans", []):
+            if plan["servicePlanId"] not in license_.get("disabledPlans", []):
+                plans.append({"assignedDateTime": user.get("createdDateTime"),
+                              "capabilityStatus": "Enabled",
+                              "service": plan.get("servicePlanName"),
+                              "servicePlanId": plan["servicePlanId"]})
+    return plans
+
+
 def no_me(request: Request) -> GraphError:
     return GraphError(400, "BadRequest",
                       "/me request is only valid with delegated authentication flow.")

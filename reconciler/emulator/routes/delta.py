@@ -29,11 +29,13 @@ def _state(request: Request) -> dict[str, Any]:
         if "since" not in state:
             raise GraphError(400, "syncStateNotFound",
                              "The sync state could not be found or has expired.")
-        return {"since": state["since"], "select": state.get("select")}
+        return {"since": state["since"], "select": state.get("select"),
+                "page": state.get("page", PAGE_OBJECTS)}
     fields = odata.select_fields(request)
     if request.query.get("$filter") and not request.query["$filter"].startswith("id eq"):
         raise odata.unsupported("Only 'id eq' filters are supported on delta queries.")
-    return {"since": 0, "select": fields}
+    return {"since": 0, "select": fields,
+            "page": odata.preferred_page_size(request, PAGE_OBJECTS)}
 
 
 def _finish(em: Emulator, request: Request, kind: str, items: list, state: dict,
@@ -44,7 +46,8 @@ def _finish(em: Emulator, request: Request, kind: str, items: list, state: dict,
         token = odata.encode_token({**state, "after": next_after})
         body["@odata.nextLink"] = request.link(path, **{"$skiptoken": token})
     else:
-        token = odata.encode_token({"since": state["top"], "select": state.get("select")})
+        token = odata.encode_token({"since": state["top"], "select": state.get("select"),
+                                    "page": state.get("page", PAGE_OBJECTS)})
         body["@odata.deltaLink"] = request.link(path, **{"$deltatoken": token})
     body["value"] = items
     return Response.of_json(200, body)
@@ -56,10 +59,10 @@ def users_delta(em: Emulator, request: Request) -> Response:
     state.setdefault("top", em.store.seq)
     if state.get("latest"):
         return _finish(em, request, "users", [], {"top": em.store.seq}, None)
-    rows = em.store.changed_since("user", state["since"], state.get("after", ""),
-                                  PAGE_OBJECTS + 1)
-    more = len(rows) > PAGE_OBJECTS
-    rows = rows[:PAGE_OBJECTS]
+    page = state.get("page", PAGE_OBJECTS)
+    rows = em.store.changed_since("user", state["since"], state.get("after", ""), page + 1)
+    more = len(rows) > page
+    rows = rows[:page]
     fields = state.get("select")
     track_manager = bool(fields and "manager" in fields)
     plain = [f for f in fields if f != "manager"] if fields else None
@@ -103,7 +106,7 @@ def groups_delta(em: Emulator, request: Request) -> Response:
     after = state.get("after", "")
     cursor_group, _, cursor_member = after.partition("|")
     items: list[dict[str, Any]] = []
-    budget = PAGE_OBJECTS
+    budget = state.get("page", PAGE_OBJECTS)
     for group_id in ordered:
         if group_id < cursor_group:
             continue

@@ -10,6 +10,7 @@ from reconciler.emulator import odata
 from reconciler.emulator.model import USER_DEFAULT_SELECT
 from reconciler.emulator.routes.common import (
     V1,
+    assigned_plans,
     find_object,
     find_user,
     no_me,
@@ -102,8 +103,8 @@ def delete_role_assignment(em: Emulator, request: Request, assignment: str) -> R
 
 def _activated_roles(em: Emulator) -> list[dict[str, Any]]:
     used = {a["roleDefinitionId"] for a in em.store.role_assignments()}
-    return [{"id": r["id"], "displayName": r["displayName"], "description": r["description"],
-             "roleTemplateId": r["templateId"]}
+    return [{"id": r["id"], "deletedDateTime": None, "displayName": r["displayName"],
+             "description": r["description"], "roleTemplateId": r["templateId"]}
             for r in em.store.items("tenant", "roleDefinition") if r["id"] in used]
 
 
@@ -234,8 +235,9 @@ def assign_license(em: Emulator, request: Request, key: str) -> Response:
                            list(item.get("disabledPlans") or []))
     em.store.put_object("user", user)
     em.audit(request, "Change user license", user_target(user), changed)
-    body_out = odata.select(served_user(em, user), None, (*USER_DEFAULT_SELECT,
-                                                          "assignedLicenses"))
+    body_out = served_user(em, user)
+    body_out["assignedPlans"] = assigned_plans(em, body_out)
+    body_out.pop("passwordProfile", None)
     return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#users/"
                                   "$entity", **body_out})
 

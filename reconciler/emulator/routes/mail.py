@@ -87,7 +87,8 @@ def _permissions(em: Emulator, user_id: str) -> list[dict[str, Any]]:
     if not any(p["id"] == DEFAULT_PERMISSION_ID for p in items):
         default = {"id": DEFAULT_PERMISSION_ID, "isRemovable": False,
                    "isInsideOrganization": True, "role": "freeBusyRead",
-                   "allowedRoles": ORGANIZATION_ROLES, "emailAddress": {"name": "My Organization"}}
+                   "allowedRoles": ORGANIZATION_ROLES,
+                   "emailAddress": {"name": "My Organization", "address": None}}
         em.store.put_item(user_id, "calendarPermission", DEFAULT_PERMISSION_ID, default)
         items.append(default)
     return items
@@ -111,7 +112,7 @@ def add_calendar_permission(em: Emulator, request: Request, key: str) -> Respons
     inside = _inside(em, address)
     _check_role(role, inside)
     existing = _permissions(em, user["id"])
-    if any((p.get("emailAddress") or {}).get("address", "").lower() == address.lower()
+    if any(((p.get("emailAddress") or {}).get("address") or "").lower() == address.lower()
            for p in existing):
         raise GraphError(409, "ErrorItemAlreadyExists",
                          "The specified permission already exists.")

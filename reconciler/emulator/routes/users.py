@@ -21,6 +21,7 @@ from reconciler.emulator.model import (
 )
 from reconciler.emulator.routes.common import (
     V1,
+    assigned_plans,
     domains,
     find_object,
     find_user,
@@ -69,14 +70,22 @@ def _manager_chain(em: Emulator, manager_id: str | None, fields: list[str],
     return out
 
 
+# Advanced (eventual-consistency) queries are served from an index whose default projection
+# also carries these, as the documented examples user-list#4 and #6 show.
+INDEX_DEFAULT_SELECT = (*USER_DEFAULT_SELECT, "mailNickname", "otherMails", "proxyAddresses")
+
+
 def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> list[dict]:
     fields = odata.select_fields(request)
+    default = INDEX_DEFAULT_SELECT if odata.eventual(request) else USER_DEFAULT_SELECT
     licenses = em.store.licenses_of(u["id"] for u in users)
     served = [served_user(em, u, licenses[u["id"]]) for u in users]
     _expand_manager(em, request, served)
     out = []
     for user in served:
-        projected = odata.select(user, fields, USER_DEFAULT_SELECT, USER_PROPERTIES, "user")
+        if fields and "assignedPlans" in fields:
+            user["assignedPlans"] = assigned_plans(em, user)
+        projected = odata.select(user, fields, default, USER_PROPERTIES, "user")
         if "manager" in user and request.query.get("$expand"):
             projected["manager"] = user["manager"]
         out.append(projected)

@@ -1,0 +1,299 @@
+"""Every Graph request the product sends, built in one place so each can be checked
+against Microsoft's documented examples (tests/test_conformance.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+GRAPH_OBJECT = "https://graph.microsoft.com/v1.0/directoryObjects/"
+
+USER_SELECT = (
+    "id,userPrincipalName,displayName,givenName,surname,mailNickname,mail,otherMails,userType,"
+    "jobTitle,department,companyName,employeeId,employeeType,employeeHireDate,"
+    "employeeLeaveDateTime,employeeOrgData,officeLocation,streetAddress,city,state,postalCode,"
+    "country,businessPhones,mobilePhone,faxNumber,ageGroup,consentProvidedForMinor,"
+    "usageLocation,preferredLanguage,showInAddressList,accountEnabled,assignedLicenses,"
+    "licenseAssignmentStates,onPremisesSyncEnabled,onPremisesImmutableId,"
+    "onPremisesExtensionAttributes,creationType,externalUserState"
+)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A Graph request: method, path relative to /v1.0 (with its query), JSON body."""
+
+    method: str
+    path: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A catalogue entry: how to build the request, a sample of it, and where it is documented.
+
+    `property_bag` names the Graph type whose properties a body may carry (PATCH of a user);
+    `undocumented` says why no documented example can match (and what the request follows).
+    """
+
+    name: str
+    build: Callable[..., ApiRequest]
+    sample: tuple[Any, ...]
+    property_bag: str | None = None
+    undocumented: str | None = None
+
+
+CATALOGUE: dict[str, Operation] = {}
+
+
+def operation(*sample: Any, property_bag: str | None = None,
+              undocumented: str | None = None) -> Callable[[Callable[..., ApiRequest]],
+                                                           Callable[..., ApiRequest]]:
+    def register(build: Callable[..., ApiRequest]) -> Callable[..., ApiRequest]:
+        CATALOGUE[build.__name__] = Operation(build.__name__, build, sample, property_bag,
+                                              undocumented)
+        return build
+
+    return register
+
+
+_U = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
+_G = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
+
+
+# reads -----------------------------------------------------------------------------------------
+@operation()
+def list_users() -> ApiRequest:
+    return ApiRequest("GET", f"/users?$select={USER_SELECT}&$top=999")
+
+
+@operation("a@contoso.com")
+def find_user(upn: str) -> ApiRequest:
+    quoted = upn.replace("'", "''")
+    return ApiRequest("GET", f"/users?$filter=userPrincipalName eq '{quoted}'&$select=id")
+
+
+@operation(_U)
+def get_user(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}?$select={USER_SELECT}")
+
+
+@operation()
+def list_managers() -> ApiRequest:
+    return ApiRequest("GET", "/users?$select=id&$expand=manager($select=id,userPrincipalName)"
+                             "&$top=999")
+
+
+@operation(undocumented="the corpus documents deletedItems cast to groups "
+                        "(directory-deleteditems-list#1); the user cast follows "
+                        "graph-contract.md section 1.6")
+def deleted_users() -> ApiRequest:
+    return ApiRequest("GET", "/directory/deletedItems/microsoft.graph.user?$select=id,"
+                             "userPrincipalName,deletedDateTime")
+
+
+@operation()
+def groups_delta() -> ApiRequest:
+    return ApiRequest("GET", "/groups/delta?$select=id,displayName,mail,mailEnabled,"
+                             "securityEnabled,groupTypes,onPremisesSyncEnabled,members")
+
+
+@operation(_G)
+def list_group_members(group_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/groups/{group_id}/members?$select=id&$top=999")
+
+
+@operation()
+def list_role_definitions() -> ApiRequest:
+    return ApiRequest("GET", "/roleManagement/directory/roleDefinitions?$select=id,displayName,"
+                             "templateId,isBuiltIn")
+
+
+@operation()
+def list_role_assignments() -> ApiRequest:
+    return ApiRequest("GET", "/roleManagement/directory/roleAssignments")
+
+
+@operation()
+def list_skus() -> ApiRequest:
+    return ApiRequest("GET", "/subscribedSkus")
+
+
+@operation(_U)
+def list_calendar_permissions(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/calendar/calendarPermissions")
+
+
+@operation(_U)
+def get_automatic_replies(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/mailboxSettings/automaticRepliesSetting")
+
+
+@operation(_U)
+def list_auth_methods(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/authentication/methods")
+
+
+@operation()
+def list_audits() -> ApiRequest:
+    return ApiRequest("GET", "/auditLogs/directoryAudits")
+
+
+# writes ----------------------------------------------------------------------------------------
+@operation({"accountEnabled": True, "displayName": "A", "mailNickname": "a",
+            "userPrincipalName": "a@contoso.com",
+            "passwordProfile": {"password": "(generated)", "forceChangePasswordNextSignIn": True},
+            "usageLocation": "US"}, property_bag="user")
+def create_user(body: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", "/users", body)
+
+
+@operation(_U, {"jobTitle": "Engineer", "accountEnabled": False}, property_bag="user")
+def update_user(user_id: str, changes: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}", changes)
+
+
+@operation(_U, "(generated)", True)
+def reset_password(user_id: str, password: str, force_change: bool) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}", {"passwordProfile": {
+        "password": password, "forceChangePasswordNextSignIn": force_change}})
+
+
+@operation(_U)
+def delete_user(user_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}")
+
+
+@operation(_U)
+def restore_user(object_id: str) -> ApiRequest:
+    return ApiRequest("POST", f"/directory/deletedItems/{object_id}/restore")
+
+
+@operation(_U, _G)
+def set_manager(user_id: str, manager_id: str) -> ApiRequest:
+    return ApiRequest("PUT", f"/users/{user_id}/manager/$ref",
+                      {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{manager_id}"})
+
+
+@operation(_U)
+def remove_manager(user_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/manager/$ref")
+
+
+@operation(_U, b"\xff\xd8\xff", "image/jpeg")
+def put_photo(user_id: str, content: bytes, content_type: str) -> ApiRequest:
+    return ApiRequest("PUT", f"/users/{user_id}/photo/$value",
+                      headers={"Content-Type": content_type}, content=content)
+
+
+@operation(_G, [_U])
+def add_members(group_id: str, member_ids: list[str]) -> ApiRequest:
+    """Up to 20 members in one all-or-nothing PATCH (members@odata.bind)."""
+    return ApiRequest("PATCH", f"/groups/{group_id}",
+                      {"members@odata.bind": [GRAPH_OBJECT + m for m in member_ids]})
+
+
+@operation(_G, _U)
+def remove_member(group_id: str, member_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/groups/{group_id}/members/{member_id}/$ref")
+
+
+@operation("62e90394-69f5-4237-9190-012177145e10", _U)
+def assign_role(role_definition_id: str, principal_id: str) -> ApiRequest:
+    return ApiRequest("POST", "/roleManagement/directory/roleAssignments", {
+        "@odata.type": "#microsoft.graph.unifiedRoleAssignment",
+        "roleDefinitionId": role_definition_id, "principalId": principal_id,
+        "directoryScopeId": "/"})
+
+
+@operation("lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1")
+def remove_role_assignment(assignment_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/roleManagement/directory/roleAssignments/{assignment_id}")
+
+
+@operation(_U, [{"skuId": _G, "disabledPlans": []}], [])
+def assign_license(user_id: str, add: list[dict[str, Any]], remove: list[str]) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/assignLicense",
+                      {"addLicenses": add, "removeLicenses": remove})
+
+
+@operation(_U, "Chris Green", "chris@contoso.com", "write")
+def add_calendar_permission(user_id: str, name: str, address: str, role: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/calendar/calendarPermissions", {
+        "emailAddress": {"name": name, "address": address}, "isInsideOrganization": True,
+        "isRemovable": True, "role": role})
+
+
+@operation(_U, "RGVmYXVsdA==", "read")
+def update_calendar_permission(user_id: str, permission_id: str, role: str) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/calendar/calendarPermissions/{permission_id}",
+                      {"role": role})
+
+
+@operation(_U, "RGVmYXVsdA==")
+def remove_calendar_permission(user_id: str, permission_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/calendar/calendarPermissions/{permission_id}")
+
+
+@operation(_U, {"status": "scheduled", "externalAudience": "all",
+                "scheduledStartDateTime": {"dateTime": "2026-12-20T17:00:00", "timeZone": "UTC"},
+                "scheduledEndDateTime": {"dateTime": "2027-01-04T08:00:00", "timeZone": "UTC"}})
+def set_automatic_replies(user_id: str, setting: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/mailboxSettings",
+                      {"automaticRepliesSetting": setting})
+
+
+@operation(_U, "mobile", "+1 4255550101")
+def add_phone_method(user_id: str, phone_type: str, number: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/authentication/phoneMethods",
+                      {"phoneNumber": number, "phoneType": phone_type})
+
+
+@operation(_U, "3179e48a-750b-4051-897c-87b9720928f7", "+1 4255550102",
+           undocumented="the corpus leaves out phoneauthenticationmethod-update#1 (its JSON does "
+                        "not parse); the request follows graph-contract.md section 9.1")
+def update_phone_method(user_id: str, method_id: str, number: str) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/authentication/phoneMethods/{method_id}",
+                      {"phoneNumber": number})
+
+
+@operation(_U, "3179e48a-750b-4051-897c-87b9720928f7",
+           undocumented="the corpus has no phoneMethods DELETE example; the request follows "
+                        "graph-contract.md section 9.1 and the documented authenticator DELETE")
+def remove_phone_method(user_id: str, method_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/authentication/phoneMethods/{method_id}")
+
+
+@operation(_U)
+def revoke_sessions(user_id: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/revokeSignInSessions")
+
+
+@operation("guest@fabrikam.com", "https://myapps.microsoft.com")
+def invite_guest(email: str, redirect: str) -> ApiRequest:
+    return ApiRequest("POST", "/invitations", {"invitedUserEmailAddress": email,
+                                               "inviteRedirectUrl": redirect})
+
+
+@operation(_U, undocumented="open extensions are not in the corpus; the request follows the "
+                           "opentypeextension-get reference page")
+def list_extensions(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/extensions")
+
+
+@operation(_U, {"@odata.type": "microsoft.graph.openTypeExtension",
+                "extensionName": "io.reconciler.actions", "done": "[]"},
+           undocumented="open extensions are not in the corpus; the request follows the "
+                        "opentypeextension-post-opentypeextension reference page")
+def add_extension(user_id: str, body: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/extensions", body)
+
+
+@operation(_U, "io.reconciler.actions", {"done": "[]"},
+           undocumented="open extensions are not in the corpus; the request follows the "
+                        "opentypeextension-update reference page")
+def update_extension(user_id: str, name: str, body: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/extensions/{name}", body)
