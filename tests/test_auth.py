@@ -137,7 +137,7 @@ def test_an_expired_token_is_renewed_mid_run_without_losing_a_request(served, me
     graph = signed_in(origin, method, env)
     created = graph.write("POST", "/users", user_body("first@contoso.onmicrosoft.com"))
     assert created.ok
-    time.sleep(1.2)  # the token dies on the server while msal still holds it as valid
+    time.sleep(2.1)  # the token dies on the server while msal still holds it as valid
     result = graph.write("PATCH", f"/users/{created.body['id']}", {"jobTitle": "Engineer"})
     assert result.ok
     assert em.stats["expired_tokens"] == 1
@@ -151,3 +151,24 @@ def test_requests_without_a_token_get_graphs_401(served):
     response = httpx.get(f"{origin}/v1.0/users")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_tokens_and_secrets_never_reach_logs_or_errors(served, caplog):
+    import logging
+
+    em, origin = served
+    caplog.set_level(logging.DEBUG)
+    graph = signed_in(origin, "client_secret", {"RECONCILER_CLIENT_SECRET": SECRET})
+    graph.list("/users")
+    failed = graph.write("PATCH", "/users/00000000-0000-4000-8000-000000000000", {"city": "x"})
+    token = graph.sender.tokens.token("graph")
+    text = caplog.text + str(failed.error)
+    assert token and token not in text and SECRET not in text
+
+
+def test_the_audit_log_names_the_calling_application(served):
+    em, origin = served
+    graph = signed_in(origin, "client_secret", {"RECONCILER_CLIENT_SECRET": SECRET})
+    assert graph.write("POST", "/users", user_body("audited@contoso.onmicrosoft.com")).ok
+    app = em.store.audits()[-1]["initiatedBy"]["app"]
+    assert app["appId"] == CLIENT_ID and app["displayName"] == "reconciler CI"

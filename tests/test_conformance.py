@@ -159,3 +159,17 @@ def test_requests_without_a_documented_example_say_why(operation):
     assert (request.method, template(request.path)) not in DOCUMENTED, \
         "a documented example exists now: drop the `undocumented` note"
     pytest.skip(f"{operation.name}: {operation.undocumented}")
+
+
+# Reads whose target is a complex property rather than an entity: $select does not apply.
+NO_SELECT = {"get_automatic_replies": "a complex property (automaticRepliesSetting)"}
+
+
+@pytest.mark.parametrize("operation", [op for op in CATALOGUE.values()
+                                       if op.build(*op.sample).method == "GET"],
+                         ids=lambda op: op.name)
+def test_every_read_the_product_sends_selects_its_properties(operation):
+    request = operation.build(*operation.sample)
+    if operation.name in NO_SELECT:
+        pytest.skip(f"{operation.name}: {NO_SELECT[operation.name]}")
+    assert "$select=" in request.path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -99,11 +100,12 @@ def _token(em: Emulator, request: Request, tenant: str) -> Response:
     except GraphError as failure:
         body = getattr(failure, "aad", {"error": failure.code, "error_description": str(failure)})
         return Response.of_json(failure.status, body)
-    now = int(time.time())
-    lifetime = int(em.faults.token_ttl) if em.faults.token_ttl else REPORTED_EXPIRES_IN + 1
+    issued = time.time()
+    now = int(issued)
+    lifetime = em.faults.token_ttl if em.faults.token_ttl else REPORTED_EXPIRES_IN + 1
     claims = {
         "aud": target[1], "iss": f"https://sts.windows.net/{em.tenant_id}/",
-        "iat": now, "nbf": now, "exp": now + lifetime, "tid": em.tenant_id,
+        "iat": now, "nbf": now, "exp": math.ceil(issued + lifetime), "tid": em.tenant_id,
         "appid": client_id, "app_displayname": app.get("displayName", client_id),
         "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)), "idtyp": "app",
         "jti": str(uuid.uuid4()),

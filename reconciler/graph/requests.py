@@ -114,17 +114,20 @@ def list_role_definitions() -> ApiRequest:
 
 @operation()
 def list_role_assignments() -> ApiRequest:
-    return ApiRequest("GET", "/roleManagement/directory/roleAssignments")
+    return ApiRequest("GET", "/roleManagement/directory/roleAssignments?$select=id,"
+                             "roleDefinitionId,principalId,directoryScopeId")
 
 
 @operation()
 def list_skus() -> ApiRequest:
-    return ApiRequest("GET", "/subscribedSkus")
+    return ApiRequest("GET", "/subscribedSkus?$select=skuId,skuPartNumber,consumedUnits,"
+                             "prepaidUnits,servicePlans,capabilityStatus")
 
 
 @operation(_U)
 def list_calendar_permissions(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}/calendar/calendarPermissions")
+    return ApiRequest("GET", f"/users/{user_id}/calendar/calendarPermissions?$select=id,"
+                             "emailAddress,role,isRemovable,isInsideOrganization,allowedRoles")
 
 
 @operation(_U)
@@ -134,12 +137,14 @@ def get_automatic_replies(user_id: str) -> ApiRequest:
 
 @operation(_U)
 def list_auth_methods(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}/authentication/methods")
+    return ApiRequest("GET", f"/users/{user_id}/authentication/methods?$select=id,phoneNumber,"
+                             "phoneType")
 
 
 @operation()
 def list_audits() -> ApiRequest:
-    return ApiRequest("GET", "/auditLogs/directoryAudits")
+    return ApiRequest("GET", "/auditLogs/directoryAudits?$select=id,activityDisplayName,"
+                             "activityDateTime,initiatedBy,targetResources")
 
 
 # writes ----------------------------------------------------------------------------------------
@@ -281,7 +286,7 @@ def invite_guest(email: str, redirect: str) -> ApiRequest:
 @operation(_U, undocumented="open extensions are not in the corpus; the request follows the "
                            "opentypeextension-get reference page")
 def list_extensions(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}/extensions")
+    return ApiRequest("GET", f"/users/{user_id}/extensions?$select=id,done")
 
 
 @operation(_U, {"@odata.type": "microsoft.graph.openTypeExtension",
