@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from reconciler.desired.loader import load_tenant
+
+if TYPE_CHECKING:
+    from reconciler.plan.change import Plan
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -78,6 +82,222 @@ def validate(tenant_dir: Path) -> int:
         err=True,
     )
     return EXIT_OK
+
+
+TENANT_ARG = click.argument("tenant_dir", type=click.Path(file_okay=False, path_type=Path))
+USER_OPTION = click.option("--user", "users", multiple=True, metavar="UPN",
+                           help="Plan only this user (repeatable).")
+FORMAT_OPTION = click.option("--format", "fmt", default="text", show_default=True,
+                             type=click.Choice(["text", "markdown", "json"]),
+                             help="text for a terminal, markdown for a PR comment, json.")
+
+
+def _progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _runtime_error(summary: str, advice: str) -> int:
+    click.echo(f"error: {summary}\n  {advice}", err=True)
+    return EXIT_ERROR
+
+
+def _guarded(work: Callable[[], int]) -> int:
+    """Run a command body; input, sign-in and service errors become exit 1 with advice."""
+    from reconciler.desired.problems import InputError
+    from reconciler.graph.errors import AuthError, GraphError, ReadOnlyError, UnreachableError
+    from reconciler.plan.planfile import PlanFileError
+    from reconciler.reconcile import StalePlanError
+
+    try:
+        return work()
+    except InputError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.",
+                   err=True)
+        return EXIT_ERROR
+    except AuthError as exc:
+        return _runtime_error(str(exc), "check auth in tenant.yaml and the credential in the "
+                              "environment (README: Use it in GitHub)")
+    except UnreachableError as exc:
+        return _runtime_error(str(exc), "the service did not answer; run again later")
+    except GraphError as exc:
+        return _runtime_error(str(exc), "nothing more was sent; the request-id identifies "
+                              "the failure to Microsoft support")
+    except StalePlanError as exc:
+        return _runtime_error(f"refused: {exc}", "make a new plan (reconciler plan --out) "
+                              "and review it again")
+    except PlanFileError as exc:
+        return _runtime_error(str(exc), "pass a file written by `reconciler plan --out`")
+    except ReadOnlyError as exc:  # a bug if it happens: plan must never write
+        return _runtime_error(str(exc), "please report this")
+
+
+def _render(plan: Plan, fmt: str) -> str:
+    from reconciler.plan.planfile import dumps
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    if fmt == "json":
+        return dumps(plan)
+    if fmt == "markdown":
+        return render_markdown(plan)
+    return render_text(plan, colour=sys.stdout.isatty())
+
+
+def _report_blockers(plan: Plan, fmt: str) -> bool:
+    """Errors and refusals on stderr (markdown and JSON carry them too); True if any."""
+    for problem in plan.errors:
+        click.echo(f"error: {problem}", err=True)
+    for refusal in plan.refusals:
+        click.echo(refusal, err=True)
+    if plan.errors:
+        click.echo(f"{len(plan.errors)} error{'s' if len(plan.errors) != 1 else ''}: "
+                   "nothing will be applied.", err=True)
+    return bool(plan.errors or plan.refusals)
+
+
+@cli.command()
+@TENANT_ARG
+@USER_OPTION
+@FORMAT_OPTION
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save the plan (JSON) for `reconciler apply --plan`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes, 0 when there are none.")
+def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
+         detailed_exitcode: bool) -> int:
+    """Read the live tenant, compare it with TENANT_DIR, and print the plan. Sends no change.
+
+    Exit status: 0 planned (no changes with --detailed-exitcode), 1 errors or a refused
+    plan, 2 changes present (with --detailed-exitcode).
+
+    \b
+    Example:
+      reconciler plan tenants/contoso --out plan.json
+      reconciler plan tenants/contoso --user alain@contoso.com --format markdown
+    """
+    from reconciler.plan.planfile import save
+    from reconciler.reconcile import run_plan
+
+    def work() -> int:
+        run = run_plan(tenant_dir, users, progress=_progress)
+        run.connection.close()
+        click.echo(_render(run.plan, fmt), nl=False)
+        blocked = _report_blockers(run.plan, fmt)
+        if out is not None:
+            if blocked:
+                click.echo(f"{out} not written: the plan cannot be applied.", err=True)
+            else:
+                save(run.plan, out)
+                click.echo(f"Saved the plan to {out}; apply it with: reconciler apply "
+                           f"{tenant_dir} --plan {out}", err=True)
+        if blocked:
+            return EXIT_ERROR
+        if detailed_exitcode and run.plan.has_changes:
+            return EXIT_CHANGES
+        return EXIT_OK
+
+    return _guarded(work)
+
+
+@cli.command()
+@TENANT_ARG
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False,
+                                                     path_type=Path),
+              help="Apply this saved plan; refused if the tenant moved since it was made.")
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool) -> int:
+    """Carry out the plan for TENANT_DIR: a saved one, or a fresh one after confirmation.
+
+    Twice is the same as once; an apply stopped halfway is finished by the next one.
+    Exit status: 0 applied, 1 errors, refused, or any change failed.
+
+    \b
+    Example:
+      reconciler apply tenants/contoso --plan plan.json
+      reconciler apply tenants/contoso --auto-approve
+    """
+    from reconciler.plan.planfile import load
+    from reconciler.reconcile import apply_saved, run_apply, run_plan
+
+    def work() -> int:
+        if plan_file is not None:
+            saved = load(plan_file)
+            click.echo(_render(saved, "text"), nl=False)
+            run, outcomes = apply_saved(tenant_dir, saved, progress=_progress)
+            run.connection.close()
+            return _report_outcomes(outcomes)
+        run = run_plan(tenant_dir, writable=True, progress=_progress)
+        try:
+            click.echo(_render(run.plan, "text"), nl=False)
+            if _report_blockers(run.plan, "text"):
+                return EXIT_ERROR
+            if not run.plan.has_changes:
+                return EXIT_OK
+            if not auto_approve and not _confirmed():
+                click.echo("Apply cancelled; nothing was sent.", err=True)
+                return EXIT_ERROR
+            return _report_outcomes(run_apply(run, progress=_progress))
+        finally:
+            run.connection.close()
+
+    return _guarded(work)
+
+
+def _confirmed() -> bool:
+    if not sys.stdin.isatty():
+        click.echo("error: apply asks for confirmation on a terminal\n  pass --auto-approve, "
+                   "or apply a reviewed plan with --plan", err=True)
+        return False
+    answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
+                          default="", show_default=False, err=True)
+    return answer.strip() == "yes"
+
+
+def _report_outcomes(outcomes: list) -> int:
+    from reconciler.apply.applier import tally
+
+    for outcome in outcomes:
+        if outcome.status in ("failed", "unknown", "skipped"):
+            click.echo(f"{outcome.status}: {outcome.change.user} {outcome.change.kind} "
+                       f"{outcome.change.op} {outcome.change.target}: {outcome.message}",
+                       err=True)
+    counts = tally(outcomes)
+    click.echo(f"Apply complete: {counts['applied']} applied, {counts['already']} already so, "
+               f"{counts['failed']} failed, {counts['unknown']} unknown, {counts['skipped']} "
+               "skipped.")
+    return EXIT_ERROR if counts["failed"] or counts["unknown"] or counts["skipped"] \
+        else EXIT_OK
+
+
+@cli.command()
+@TENANT_ARG
+@USER_OPTION
+@FORMAT_OPTION
+def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str) -> int:
+    """Report how the live tenant differs from TENANT_DIR (a plan that cannot apply).
+
+    Exit status: 0 no drift, 2 drift found, 1 errors. Run it on a schedule (cron or a
+    GitHub workflow) to see changes made outside git, and scheduled changes as they fall due.
+
+    \b
+    Example:
+      reconciler drift tenants/contoso --format markdown
+    """
+    from reconciler.reconcile import run_plan
+
+    def work() -> int:
+        run = run_plan(tenant_dir, users, progress=_progress)
+        run.connection.close()
+        click.echo(_render(run.plan, fmt), nl=False)
+        if run.plan.errors:
+            _report_blockers(run.plan, fmt)
+            return EXIT_ERROR
+        return EXIT_CHANGES if run.plan.has_changes else EXIT_OK
+
+    return _guarded(work)
 
 
 @cli.group()

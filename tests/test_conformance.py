@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.emulator.model import USER_WRITABLE
+from reconciler.graph.properties import USER_WRITABLE
 from reconciler.graph.requests import CATALOGUE
 from tests.conformance_client import send
 from tests.conformance_recipes import JPEG, prepare

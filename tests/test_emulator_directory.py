@@ -30,7 +30,7 @@ def tenant():
 
 
 def group_of(seed, kind):
-    from reconciler.emulator.model import group_kind
+    from reconciler.graph.properties import group_kind
 
     return next(g for g in seed["groups"] if group_kind(g) == kind)
 

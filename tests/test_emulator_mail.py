@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from reconciler.emulator.generate import generate_seed
-from reconciler.emulator.model import group_kind
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError
+from reconciler.graph.properties import group_kind
 from tests.emulated import client, emulator, exchange
 
 E5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"

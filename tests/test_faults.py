@@ -9,9 +9,9 @@ import time
 from collections import Counter
 
 from reconciler.emulator.generate import generate_seed
-from reconciler.emulator.model import group_kind
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
+from reconciler.graph.properties import group_kind
 from reconciler.graph.retry import RetryPolicy
 from tests.emulated import client, emulator, user_body
 

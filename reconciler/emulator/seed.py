@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator import identity
-from reconciler.emulator.model import blank_user
 from reconciler.emulator.store import Store
+from reconciler.graph.properties import blank_user
 
 # Built-in Entra role definitions: for these, id == templateId in every tenant.
 BUILTIN_ROLES = {

@@ -65,9 +65,11 @@ _G = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 
 
 # reads -----------------------------------------------------------------------------------------
-@operation()
-def list_users() -> ApiRequest:
-    return ApiRequest("GET", f"/users?$select={USER_SELECT}&$top=999")
+@operation(True)
+def list_users(with_manager: bool = False) -> ApiRequest:
+    """All users, with the manager's id folded into the same listing when it is needed."""
+    expand = "&$expand=manager($select=id)" if with_manager else ""
+    return ApiRequest("GET", f"/users?$select={USER_SELECT}{expand}&$top=999")
 
 
 @operation("a@contoso.com")
@@ -79,12 +81,6 @@ def find_user(upn: str) -> ApiRequest:
 @operation(_U)
 def get_user(user_id: str) -> ApiRequest:
     return ApiRequest("GET", f"/users/{user_id}?$select={USER_SELECT}")
-
-
-@operation()
-def list_managers() -> ApiRequest:
-    return ApiRequest("GET", "/users?$select=id&$expand=manager($select=id,userPrincipalName)"
-                             "&$top=999")
 
 
 @operation(undocumented="the corpus documents deletedItems cast to groups "
@@ -283,10 +279,24 @@ def invite_guest(email: str, redirect: str) -> ApiRequest:
                                                "inviteRedirectUrl": redirect})
 
 
-@operation(_U, undocumented="open extensions are not in the corpus; the request follows the "
-                           "opentypeextension-get reference page")
-def list_extensions(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}/extensions?$select=id,done")
+@operation(_U, "io.reconciler.state",
+           undocumented="open extensions are not in the corpus; the request follows the "
+                        "opentypeextension-get reference page")
+def get_extension(user_id: str, name: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/extensions/{name}?$select=id,photoSha256,"
+                             "actionsDone")
+
+
+@operation(_U, undocumented="the corpus has no photo GET example; the request follows "
+                            "graph-contract.md section 3")
+def get_photo_metadata(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/photo?$select=id")
+
+
+@operation(_U, undocumented="the corpus has no photo DELETE example; the request follows the "
+                            "profilephoto-delete reference page")
+def delete_photo(user_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/photo/$value")
 
 
 @operation(_U, {"@odata.type": "microsoft.graph.openTypeExtension",

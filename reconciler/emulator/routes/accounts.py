@@ -7,9 +7,9 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.model import blank_user
 from reconciler.emulator.routes.common import V1, find_user, no_me, user_target
 from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request
+from reconciler.graph.properties import blank_user
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

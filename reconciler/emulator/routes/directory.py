@@ -7,7 +7,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.model import USER_DEFAULT_SELECT
 from reconciler.emulator.routes.common import (
     V1,
     assigned_plans,
@@ -19,6 +18,7 @@ from reconciler.emulator.routes.common import (
     user_target,
 )
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
+from reconciler.graph.properties import USER_DEFAULT_SELECT
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

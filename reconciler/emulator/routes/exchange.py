@@ -6,9 +6,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.model import group_kind
 from reconciler.emulator.routes.common import has_mailbox, user_target
 from reconciler.emulator.wire import GraphError, Request, Response, Router
+from reconciler.graph.properties import group_kind
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

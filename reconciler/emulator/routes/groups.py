@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.model import GROUP_PROPERTIES, SYNC_MASTERED_MESSAGE, group_kind
 from reconciler.emulator.routes.common import V1, find_group, find_object, group_target, ref_id
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
+from reconciler.graph.properties import GROUP_PROPERTIES, SYNC_MASTERED_MESSAGE, group_kind
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

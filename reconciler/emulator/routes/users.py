@@ -7,18 +7,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.model import (
-    EXTENSION_ATTRIBUTES,
-    SYNC_MASTERED,
-    SYNC_MASTERED_MESSAGE,
-    USER_DEFAULT_SELECT,
-    USER_PROPERTIES,
-    USER_READ_ONLY,
-    USER_REQUIRED_ON_CREATE,
-    USER_WRITABLE,
-    blank_user,
-    password_meets_complexity,
-)
 from reconciler.emulator.routes.common import (
     V1,
     assigned_plans,
@@ -31,6 +19,18 @@ from reconciler.emulator.routes.common import (
     user_target,
 )
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
+from reconciler.graph.properties import (
+    EXTENSION_ATTRIBUTES,
+    SYNC_MASTERED,
+    SYNC_MASTERED_MESSAGE,
+    USER_DEFAULT_SELECT,
+    USER_PROPERTIES,
+    USER_READ_ONLY,
+    USER_REQUIRED_ON_CREATE,
+    USER_WRITABLE,
+    blank_user,
+    password_meets_complexity,
+)
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

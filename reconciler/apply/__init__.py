@@ -1,0 +1,1 @@
+"""Applying a plan: dependency order, batched writes, outcomes per change."""

@@ -1,0 +1,112 @@
+"""What an area's apply step works with: clients, ids, and the outcome record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from reconciler.graph.batch import BatchItem, run_batch
+from reconciler.graph.client import GraphClient, WriteResult
+from reconciler.graph.errors import GraphError, UnreachableError
+from reconciler.graph.exchange import ExchangeClient
+from reconciler.graph.requests import ApiRequest
+from reconciler.live.state import LiveState
+from reconciler.plan.change import Change
+
+APPLIED, ALREADY, FAILED, UNKNOWN, SKIPPED = "applied", "already", "failed", "unknown", "skipped"
+Recheck = Callable[[], bool] | None
+Already = Callable[[GraphError], bool] | None
+
+
+@dataclass
+class Outcome:
+    change: Change
+    status: str
+    message: str = ""
+
+
+@dataclass
+class Write:
+    """One request and the changes it carries out."""
+
+    changes: list[Change]
+    request: ApiRequest
+    recheck: Recheck = None
+    already: Already = None
+
+
+@dataclass
+class ApplyContext:
+    graph: GraphClient
+    exchange: ExchangeClient
+    live: LiveState
+    folder: Path
+    progress: Callable[[str], None] = lambda _message: None
+    ids: dict[str, str] = field(default_factory=dict)  # upn (lower) -> object id
+    outcomes: list[Outcome] = field(default_factory=list)
+    failed_users: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        for user in self.live.users.values():
+            self.ids[user.upn.lower()] = user.id
+
+    def user_id(self, upn: str) -> str | None:
+        return self.ids.get(upn.lower())
+
+    def record(self, change: Change, status: str, message: str = "") -> None:
+        self.outcomes.append(Outcome(change, status, message))
+        if status in (FAILED, UNKNOWN) and change.kind == "user" and change.op == "add":
+            self.failed_users.add(change.user.lower())
+
+    def runnable(self, changes: list[Change]) -> list[Change]:
+        """Changes whose user exists (a failed creation skips the rest of that user)."""
+        ready = []
+        for change in changes:
+            if change.user.lower() in self.failed_users or self.user_id(change.user) is None:
+                self.record(change, SKIPPED, "the user does not exist (its creation failed)")
+            else:
+                ready.append(change)
+        return ready
+
+    def settle(self, write: Write, result: WriteResult) -> None:
+        if result.ok:
+            status = ALREADY if result.already else APPLIED
+            for change in write.changes:
+                self.record(change, status)
+        else:
+            for change in write.changes:
+                self.record(change, FAILED, str(result.error))
+
+    def send(self, write: Write) -> WriteResult:
+        """One write on its own (creates, photos): never batched."""
+        request = write.request
+        try:
+            result = self.graph.write(request.method, request.path, request.body,
+                                      content=request.content,
+                                      content_type=request.headers.get("Content-Type"),
+                                      recheck=write.recheck, already=write.already)
+        except UnreachableError as exc:
+            for change in write.changes:
+                self.record(change, UNKNOWN, str(exc))
+            return WriteResult(0, error=None)
+        self.settle(write, result)
+        return result
+
+    def send_batched(self, writes: list[Write]) -> dict[int, WriteResult]:
+        """Independent writes, 20 per $batch; each settles its own changes."""
+        items = [BatchItem(str(n), w.request.method, _relative(w.request.path), w.request.body,
+                           recheck=w.recheck, already=w.already)
+                 for n, w in enumerate(writes)]
+        if not items:
+            return {}
+        results = run_batch(self.graph, items)
+        for n, write in enumerate(writes):
+            self.settle(write, results[str(n)])
+        return {n: results[str(n)] for n in range(len(writes))}
+
+
+def _relative(path: str) -> str:
+    parts = urlsplit(path)
+    return parts.path + (f"?{parts.query}" if parts.query else "")

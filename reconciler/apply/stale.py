@@ -1,0 +1,17 @@
+"""Is a saved plan still true? Each fact it depends on is re-read and compared."""
+
+from __future__ import annotations
+
+from reconciler.live.state import LiveState
+from reconciler.plan.change import Plan
+from reconciler.plan.facts import describe, fact_value, fingerprint
+
+
+def moved_facts(plan: Plan, live: LiveState) -> list[str]:
+    """What moved since the plan was made, as a reviewer reads it."""
+    names = {u.id: u.upn for u in live.users.values()}
+    moved = []
+    for key, recorded in sorted(plan.facts.items()):
+        if fingerprint(fact_value(live, key)) != recorded:
+            moved.append(describe(key, names))
+    return moved

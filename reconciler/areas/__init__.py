@@ -1,0 +1,30 @@
+"""One module per YAML key an area owns: what it reads, how it diffs, how it applies.
+
+Each module exposes KEYS (the YAML keys it owns), `needs(user)` (live reads it wants),
+`diff(ctx, user, live)` (pure: adds changes, errors and notes to the plan) and STEPS (its
+apply steps, each with a phase that fixes the order across areas).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.plan.change import Change
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: int
+    kinds: tuple[str, ...]
+    ops: tuple[str, ...]
+    run: Callable[[ApplyContext, list[Change]], None]
+
+
+def all_areas() -> list:
+    from reconciler.areas import groups, licenses, manager, photo, profile, roles, user
+
+    return [user, profile, manager, licenses, photo, groups, roles]

@@ -1,0 +1,136 @@
+"""Group memberships of every kind: Graph for security and Microsoft 365 groups, Exchange for
+distribution lists and mail-enabled security groups; dynamic and synced ones are left alone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.apply.context import APPLIED, Write
+from reconciler.areas import Step
+from reconciler.graph import requests as api
+from reconciler.graph.errors import GraphError
+from reconciler.plan.context import window_note
+from reconciler.plan.resolve import ResolveError
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveGroup, LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("groups",)
+BIND_LIMIT = 20
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return {"groups"} if user.manages("groups") else set()
+
+
+def _why_not(group: LiveGroup) -> str:
+    if group.kind == "dynamic":
+        return "a dynamic group: its members come from its membership rule"
+    return "synced from on-premises: change its members in Active Directory"
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    if not user.manages("groups"):
+        return
+    current = ctx.live.groups_of(live.id) if live else set()
+    facts = [f"groups:{live.id}"] if live else []
+    wanted: set[str] = set()
+    for entry in user.groups:
+        try:
+            group = ctx.resolver.group(entry.ref, entry.by)
+        except ResolveError as exc:
+            ctx.error(user, entry.path, str(exc))
+            continue
+        if not ctx.in_force(user, "group", group.display_name, entry.window):
+            continue
+        wanted.add(group.id)
+        if group.id in current:
+            ctx.unchanged(user)
+            continue
+        if not group.writable:
+            ctx.error(user, entry.path, f"cannot add to '{group.display_name}': "
+                      f"{_why_not(group)}")
+            continue
+        ctx.add(user, "group", "add", group.display_name, None, group.display_name,
+                apply=_target(group), facts=facts, note=window_note(entry.window))
+    for group_id in sorted(current - wanted):
+        group = ctx.live.groups[group_id]
+        if not group.writable:
+            ctx.note(user, "group", group.display_name, f"not manageable: {_why_not(group)}")
+        elif ctx.authoritative:
+            ctx.add(user, "group", "remove", group.display_name, group.display_name, None,
+                    apply=_target(group), facts=facts)
+
+
+def _target(group: LiveGroup) -> dict[str, str]:
+    return {"group": group.id, "via": "exchange" if group.via_exchange else "graph",
+            "identity": group.mail or group.id}
+
+
+def _is_member(ctx: ApplyContext, group_id: str, user_id: str) -> bool:
+    groups = ctx.graph.list(f"/users/{user_id}/memberOf", {"$select": "id"})
+    return any(g["id"] == group_id for g in groups)
+
+
+def _already_member(error: GraphError) -> bool:
+    return error.says("already exist") or error.says("already a member")
+
+
+def _exchange(ctx: ApplyContext, change: Change, add: bool) -> None:
+    cmdlet = "Add-DistributionGroupMember" if add else "Remove-DistributionGroupMember"
+    try:
+        ctx.exchange.invoke(cmdlet, {"Identity": change.apply["identity"],
+                                     "Member": change.user,
+                                     "BypassSecurityGroupManagerCheck": True})
+        ctx.record(change, APPLIED)
+    except GraphError as error:
+        benign = _already_member(error) if add else error.says("isn't a member")
+        ctx.record(change, "already" if benign else "failed", "" if benign else str(error))
+
+
+def apply_adds(ctx: ApplyContext, changes: list[Change]) -> None:
+    ready = ctx.runnable(changes)
+    by_group: dict[str, list[Change]] = {}
+    for change in ready:
+        if change.apply["via"] == "exchange":
+            _exchange(ctx, change, add=True)
+        else:
+            by_group.setdefault(change.apply["group"], []).append(change)
+    writes = []
+    for group_id, members in sorted(by_group.items()):
+        for start in range(0, len(members), BIND_LIMIT):
+            chunk = members[start:start + BIND_LIMIT]
+            ids = [ctx.user_id(c.user) for c in chunk]
+            writes.append(Write(chunk, api.add_members(group_id, ids),
+                                recheck=lambda g=group_id, i=ids: all(
+                                    _is_member(ctx, g, u) for u in i),
+                                already=_already_member if len(chunk) == 1 else None))
+    results = ctx.send_batched(writes)
+    retry = [c for n, w in enumerate(writes) if len(w.changes) > 1 and not results[n].ok
+             and results[n].error and _already_member(results[n].error) for c in w.changes]
+    if retry:  # a bind is all-or-nothing: one existing member refuses it; go one by one
+        ctx.outcomes = [o for o in ctx.outcomes if o.change not in retry]
+        ctx.send_batched([Write([c], api.add_members(c.apply["group"], [ctx.user_id(c.user)]),
+                                already=_already_member) for c in retry])
+
+
+def apply_removals(ctx: ApplyContext, changes: list[Change]) -> None:
+    writes = []
+    for change in ctx.runnable(changes):
+        if change.apply["via"] == "exchange":
+            _exchange(ctx, change, add=False)
+            continue
+        writes.append(Write([change], api.remove_member(change.apply["group"],
+                                                        ctx.user_id(change.user)),
+                            already=lambda e: e.status == 404))
+    ctx.send_batched(writes)
+
+
+STEPS = [
+    Step(50, ("group",), ("add",), apply_adds),
+    Step(80, ("group",), ("remove",), apply_removals),
+]

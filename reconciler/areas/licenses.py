@@ -1,0 +1,120 @@
+"""Directly assigned licenses: one assignLicense per user; seats checked at plan time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.apply.context import Write
+from reconciler.areas import Step
+from reconciler.graph import requests as api
+from reconciler.plan.context import window_note
+from reconciler.plan.facts import fact_value, fingerprint
+from reconciler.plan.resolve import ResolveError
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("licenses",)
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return {"skus"} if user.manages("licenses") else set()
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    if not user.manages("licenses"):
+        return
+    current = dict(live.licenses) if live else {}
+    inherited = set(live.inherited_licenses) if live else set()
+    user_id = live.id if live else None
+    facts = [f"licenses:{user_id}"] if user_id else []
+    wanted: dict[str, tuple[Any, list[str] | None, Any]] = {}
+    for entry in user.licenses:
+        try:
+            sku = ctx.resolver.sku(entry.sku)
+            plans = ctx.resolver.plans(sku, entry.disabled_plans) \
+                if entry.disabled_plans is not None else None
+        except ResolveError as exc:
+            ctx.error(user, (*entry.path, "sku") if "SKU" in str(exc) else
+                      (*entry.path, "disabledPlans"), str(exc))
+            continue
+        if ctx.in_force(user, "license", sku.part_number, entry.window):
+            wanted[sku.sku_id] = (sku, plans, entry)
+    adds = [sku_id for sku_id in wanted if sku_id not in current]
+    if adds and not (user.profile.get("usageLocation") or (live and live.props.get(
+            "usageLocation"))):
+        ctx.error(user, ("licenses",), "a license needs a usage location: set "
+                  "profile.usageLocation (an ISO 3166 country code such as US)")
+        return
+    for sku_id, (sku, plans, entry) in sorted(wanted.items()):
+        if sku_id not in current:
+            ctx.seats.setdefault(sku_id, []).append((user, entry.path))
+            ctx.add(user, "license", "add", sku.part_number, None, _shown(sku, plans),
+                    apply={"skuId": sku_id, "disabledPlans": plans or []}, facts=facts,
+                    note=window_note(entry.window))
+        elif plans is not None and sorted(current[sku_id]) != plans:
+            ctx.add(user, "license", "change", sku.part_number,
+                    _shown(sku, sorted(current[sku_id])), _shown(sku, plans),
+                    apply={"skuId": sku_id, "disabledPlans": plans}, facts=facts)
+        else:
+            ctx.unchanged(user)
+    for sku_id in sorted(current):
+        if sku_id in wanted or not ctx.authoritative:
+            continue
+        name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
+        ctx.add(user, "license", "remove", name, name, None, apply={"skuId": sku_id},
+                facts=facts)
+    for sku_id in sorted(inherited - set(wanted) - set(current)):
+        name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
+        ctx.note(user, "license", name, "assigned through a group: not manageable here")
+
+
+def _shown(sku: Any, plans: list[str] | None) -> str:
+    if not plans:
+        return sku.part_number
+    names = {plan_id: name for name, plan_id in sku.plans.items()}
+    return f"{sku.part_number} (disabled: {', '.join(sorted(names.get(p, p) for p in plans))})"
+
+
+def finish(ctx: PlanContext) -> None:
+    """Seats: every add of a SKU in this plan must fit its free seats."""
+    for sku_id, takers in sorted(ctx.seats.items()):
+        sku = ctx.live.skus[sku_id]
+        key = f"seats:{sku_id}:{len(takers)}"
+        ctx.plan.facts[key] = fingerprint(fact_value(ctx.live, key))
+        if len(takers) > sku.free:
+            user, path = takers[0]
+            ctx.error(user, (*path, "sku"),
+                      f"{sku.part_number} needs {len(takers)} seats in this plan, "
+                      f"{max(sku.free, 0)} are free ({sku.enabled} enabled, {sku.consumed} "
+                      "assigned)")
+
+
+def _landed(ctx: ApplyContext, user_id: str, add: list[dict], remove: list[str]) -> bool:
+    current = ctx.graph.get(f"/users/{user_id}", {"$select": "assignedLicenses"})
+    held = {a["skuId"]: sorted(a.get("disabledPlans") or [])
+            for a in current.get("assignedLicenses") or []}
+    return all(held.get(a["skuId"]) == sorted(a["disabledPlans"]) for a in add) and \
+        not any(sku_id in held for sku_id in remove)
+
+
+def apply_licenses(ctx: ApplyContext, changes: list[Change]) -> None:
+    by_user: dict[str, list[Change]] = {}
+    for change in ctx.runnable(changes):
+        by_user.setdefault(change.user.lower(), []).append(change)
+    writes = []
+    for upn, user_changes in sorted(by_user.items()):
+        user_id = ctx.user_id(upn)
+        add = [{"skuId": c.apply["skuId"], "disabledPlans": c.apply["disabledPlans"]}
+               for c in user_changes if c.op != "remove"]
+        remove = [c.apply["skuId"] for c in user_changes if c.op == "remove"]
+        writes.append(Write(user_changes, api.assign_license(user_id, add, remove),
+                            recheck=lambda u=user_id, a=add, r=remove: _landed(ctx, u, a, r)))
+    ctx.send_batched(writes)
+
+
+STEPS = [Step(30, ("license",), ("add", "change", "remove"), apply_licenses)]

@@ -1,0 +1,101 @@
+"""Profile photos: uploaded when the file's SHA-256 differs from the one we last uploaded.
+
+The service re-encodes photos, so what it returns cannot be compared with the file; the
+hash of the last upload is kept in the user's open extension (io.reconciler.state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.apply.context import FAILED, Write
+from reconciler.areas import Step
+from reconciler.desired.photo import CONTENT_TYPES, image_format
+from reconciler.graph import requests as api
+from reconciler.live.reader import STATE_EXTENSION
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("photo",)
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return set()
+
+
+def extension_wanted(user: DesiredUser) -> bool:
+    return user.manages("photo") and user.photo is not None
+
+
+def presence_wanted(user: DesiredUser) -> bool:
+    return user.manages("photo") and user.photo is None
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    if not user.manages("photo"):
+        return
+    user_id = live.id if live else None
+    facts = [f"photo:{user_id}"] if user_id else []
+    if user.photo is None:
+        if live is not None and live.has_photo:
+            ctx.add(user, "photo", "remove", "photo", "(a photo)", None, facts=facts)
+        else:
+            ctx.unchanged(user)
+        return
+    data = user.photo.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    recorded = (live.extension or {}).get("photoSha256") if live else None
+    if recorded == digest:
+        ctx.unchanged(user)
+        return
+    relative = str(user.photo.relative_to(ctx.desired.config.folder))
+    ctx.add(user, "photo", "change" if recorded else "add", "photo",
+            f"sha256:{recorded[:12]}" if recorded else None, f"{relative} (sha256:{digest[:12]})",
+            apply={"path": relative, "sha256": digest}, facts=facts)
+
+
+def _record_hash(ctx: ApplyContext, user_id: str, digest: str | None) -> None:
+    live = ctx.live.users.get(user_id)
+    body = {"photoSha256": digest}
+    if live is not None and live.extension is not None:
+        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
+                        body)
+    else:
+        full = {"@odata.type": "microsoft.graph.openTypeExtension",
+                "extensionName": STATE_EXTENSION, **body}
+        result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
+                                 already=lambda e: e.status == 409)
+        if result.already:
+            ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION,
+                                                          body).path, body)
+
+
+def _upload(ctx: ApplyContext, change: Change, folder: Path) -> None:
+    user_id = ctx.user_id(change.user)
+    if change.op == "remove":
+        ctx.send(Write([change], api.delete_photo(user_id), already=lambda e: e.status == 404))
+        _record_hash(ctx, user_id, None)
+        return
+    data = (folder / change.apply["path"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != change.apply["sha256"]:
+        ctx.record(change, FAILED, f"{change.apply['path']} changed since the plan was made")
+        return
+    kind = image_format(data[:16]) or "jpeg"
+    result = ctx.send(Write([change], api.put_photo(user_id, data, CONTENT_TYPES[kind])))
+    if result.ok:
+        _record_hash(ctx, user_id, change.apply["sha256"])
+
+
+def apply_photos(ctx: ApplyContext, changes: list[Change]) -> None:
+    folder = ctx.folder
+    ctx.graph.map(lambda change: _upload(ctx, change, folder), ctx.runnable(changes))
+
+
+STEPS = [Step(40, ("photo",), ("add", "change", "remove"), apply_photos)]

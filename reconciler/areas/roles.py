@@ -1,0 +1,121 @@
+"""Directory roles at tenant scope, through unified role assignments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.apply.context import Write
+from reconciler.areas import Step
+from reconciler.graph import requests as api
+from reconciler.plan.context import window_note
+from reconciler.plan.resolve import ResolveError
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("directoryRoles",)
+TENANT_SCOPE = "/"
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return {"roles", "groups"} if user.manages("directoryRoles") else set()
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    if not user.manages("directoryRoles"):
+        return
+    direct = {a.role_id: a for a in (ctx.live.assignments_of(live.id) if live else [])
+              if a.scope == TENANT_SCOPE}
+    via_groups = {a.role_id for g in (ctx.live.groups_of(live.id) if live else set())
+                  for a in ctx.live.assignments_of(g)}
+    facts = [f"roles:{live.id}"] if live else []
+    wanted: set[str] = set()
+    for entry in user.directory_roles:
+        try:
+            role_id, name = ctx.resolver.role(entry.ref)
+        except ResolveError as exc:
+            ctx.error(user, entry.path, str(exc))
+            continue
+        if not ctx.in_force(user, "directoryRole", name, entry.window):
+            continue
+        wanted.add(role_id)
+        if role_id in direct:
+            ctx.unchanged(user)
+            continue
+        ctx.add(user, "directoryRole", "add", name, None, name, apply={"role": role_id},
+                facts=facts, note=window_note(entry.window))
+    protected = user.upn.lower() in ctx.desired.config.policy.protected_users
+    for role_id, assignment in sorted(direct.items()):
+        if role_id in wanted or not ctx.authoritative:
+            continue
+        name = ctx.live.roles.get(role_id, role_id)
+        if protected:
+            ctx.error(user, ("directoryRoles",), f"{user.upn} is protected: it is never "
+                      f"stripped of roles (would remove {name}; policy.protectedUsers in "
+                      f"{ctx.desired.config.source.file})")
+            continue
+        ctx.add(user, "directoryRole", "remove", name, name, None,
+                apply={"role": role_id, "assignment": assignment.id}, facts=facts)
+    for role_id in sorted(via_groups - wanted - set(direct)):
+        ctx.note(user, "directoryRole", ctx.live.roles.get(role_id, role_id),
+                 "assigned through a group: not manageable here")
+
+
+def finish(ctx: PlanContext) -> None:
+    """Never leave the tenant without a Global Administrator."""
+    holders = {a.principal_id for a in ctx.live.assignments
+               if a.role_id == GLOBAL_ADMINISTRATOR and a.scope == TENANT_SCOPE}
+    if not holders:
+        return
+    removed = set()
+    for change in ctx.plan.changes:
+        user = ctx.live.user_by_upn(change.user)
+        if user is None:
+            continue
+        if change.kind == "directoryRole" and change.op == "remove" and \
+                change.apply.get("role") == GLOBAL_ADMINISTRATOR:
+            removed.add(user.id)
+        if change.kind == "user" and change.op == "remove":
+            removed.add(user.id)
+    added = any(c.kind == "directoryRole" and c.op == "add" and
+                c.apply.get("role") == GLOBAL_ADMINISTRATOR for c in ctx.plan.changes)
+    if holders <= removed and not added:
+        desired = ctx.desired.user(ctx.live.users[sorted(holders)[0]].upn) \
+            if sorted(holders)[0] in ctx.live.users else None
+        if desired is not None:
+            ctx.error(desired, ("directoryRoles",), "this plan would leave the tenant with no "
+                      "Global Administrator; keep at least one")
+
+
+def _landed(ctx: ApplyContext, user_id: str, role_id: str) -> bool:
+    found = ctx.graph.list("/roleManagement/directory/roleAssignments",
+                           {"$filter": f"principalId eq '{user_id}'"})
+    return any(a["roleDefinitionId"] == role_id for a in found)
+
+
+def apply_adds(ctx: ApplyContext, changes: list[Change]) -> None:
+    writes = []
+    for change in ctx.runnable(changes):
+        user_id = ctx.user_id(change.user)
+        role_id = change.apply["role"]
+        writes.append(Write([change], api.assign_role(role_id, user_id),
+                            recheck=lambda u=user_id, r=role_id: _landed(ctx, u, r),
+                            already=lambda e: e.says("conflicting object")))
+    ctx.send_batched(writes)
+
+
+def apply_removals(ctx: ApplyContext, changes: list[Change]) -> None:
+    ctx.send_batched([Write([c], api.remove_role_assignment(c.apply["assignment"]),
+                            already=lambda e: e.status == 404)
+                      for c in ctx.runnable(changes)])
+
+
+STEPS = [
+    Step(60, ("directoryRole",), ("add",), apply_adds),
+    Step(85, ("directoryRole",), ("remove",), apply_removals),
+]

@@ -1,0 +1,163 @@
+"""The user object itself: create (or invite, or restore) and soft delete."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from typing import TYPE_CHECKING, Any
+
+from reconciler.apply.context import ALREADY, APPLIED, SKIPPED, Write
+from reconciler.areas import Step
+from reconciler.areas.values import to_graph
+from reconciler.graph import requests as api
+from reconciler.plan.change import SENSITIVE
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("userPrincipalName", "state")
+INVITE_REDIRECT = "https://myapplications.microsoft.com"
+PASSWORD_LENGTH = 24
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return {"deleted"} if user.state == "present" else set()
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    if user.state == "deleted":
+        if live is not None:
+            ctx.add(user, "user", "remove", user.upn, user.upn, None,
+                    apply={"id": live.id}, facts=[f"exists:{live.id}"],
+                    note="soft delete: restorable for 30 days")
+        return
+    if live is not None:
+        return
+    deleted_id = ctx.live.deleted_users.get(user.upn.lower())
+    if deleted_id:
+        ctx.creating[user.upn.lower()] = user
+        ctx.patch_after_create[user.upn.lower()] = frozenset()
+        ctx.add(user, "user", "add", user.upn, None, user.upn,
+                apply={"restore": deleted_id}, facts=[f"absent:{user.upn.lower()}"],
+                note="restored from deleted users")
+        return
+    profile = {k: v for k, v in user.profile.items() if v is not None}
+    if profile.get("userType") == "Guest":
+        _plan_invitation(ctx, user, profile)
+        return
+    if "displayName" not in profile:
+        ctx.error(user, ("profile",), "a new user needs profile.displayName")
+        return
+    body: dict[str, Any] = {
+        "accountEnabled": profile.pop("accountEnabled", True),
+        "mailNickname": profile.pop("mailNickname", _nickname(user.upn)),
+        "userPrincipalName": user.upn,
+        **{field: to_graph(field, value) for field, value in profile.items()},
+    }
+    extension = {k: v for k, v in user.extension_attributes.items() if v is not None}
+    if extension:
+        body["onPremisesExtensionAttributes"] = extension
+    ctx.creating[user.upn.lower()] = user
+    shown = {**body, "passwordProfile": SENSITIVE}
+    ctx.add(user, "user", "add", user.upn, None, shown, apply={"body": body},
+            facts=[f"absent:{user.upn.lower()}"])
+
+
+def _plan_invitation(ctx: PlanContext, user: DesiredUser, profile: dict[str, Any]) -> None:
+    email = profile.get("mail")
+    if not email:
+        ctx.error(user, ("profile", "userType"), "a guest is invited by email: set profile.mail")
+        return
+    expected = f"{email.replace('@', '_')}#EXT#@{ctx.desired.config.domain}"
+    if expected.lower() != user.upn.lower():
+        ctx.error(user, ("userPrincipalName",), "an invited guest's userPrincipalName is "
+                  f"assigned by the invitation: {expected}")
+        return
+    ctx.creating[user.upn.lower()] = user
+    ctx.patch_after_create[user.upn.lower()] = frozenset({"displayName", "mail", "userType"})
+    ctx.add(user, "user", "add", user.upn, None, {"invitedUserEmailAddress": email},
+            apply={"invite": email, "displayName": profile.get("displayName")},
+            facts=[f"absent:{user.upn.lower()}"], note="invited as a guest")
+
+
+def _nickname(upn: str) -> str:
+    local = upn.split("@")[0]
+    return re.sub(r"[^A-Za-z0-9._-]", "", local)[:64] or "user"
+
+
+def generate_password() -> str:
+    """A random password meeting Entra's complexity rule; never printed or stored."""
+    alphabet = string.ascii_letters + string.digits + "!#$%*+-=?@^_"
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(PASSWORD_LENGTH))
+        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
+                and any(c.isdigit() for c in password)):
+            return password
+
+
+def _find(ctx: ApplyContext, upn: str) -> str | None:
+    found = ctx.graph.list(api.find_user(upn).path)
+    return found[0]["id"] if found else None
+
+
+def _create(ctx: ApplyContext, change: Change) -> None:
+    detail = change.apply
+    if "restore" in detail:
+        request = api.restore_user(detail["restore"])
+        result = ctx.send(Write([change], request, recheck=lambda: bool(_find(ctx, change.user))))
+        if result.ok:
+            ctx.ids[change.user.lower()] = detail["restore"]
+        return
+    if "invite" in detail:
+        request = api.invite_guest(detail["invite"], INVITE_REDIRECT)
+        body = {**request.body, "sendInvitationMessage": True}
+        if detail.get("displayName"):
+            body["invitedUserDisplayName"] = detail["displayName"]
+        result = ctx.send(Write([change], api.ApiRequest("POST", "/invitations", body),
+                                recheck=lambda: bool(_find(ctx, change.user))))
+        if result.ok and isinstance(result.body, dict) and result.body.get("invitedUser"):
+            ctx.ids[change.user.lower()] = result.body["invitedUser"]["id"]
+        elif result.ok:
+            ctx.ids[change.user.lower()] = _find(ctx, change.user) or ""
+        return
+    body = {**detail["body"], "passwordProfile": {
+        "password": generate_password(), "forceChangePasswordNextSignIn": True}}
+    result = ctx.send(Write([change], api.create_user(body),
+                            recheck=lambda: bool(_find(ctx, change.user)),
+                            already=lambda e: e.says("already exists")))
+    if not result.ok:
+        return
+    user_id = result.body.get("id") if isinstance(result.body, dict) else None
+    user_id = user_id or _find(ctx, change.user)
+    if user_id:
+        ctx.ids[change.user.lower()] = user_id
+        ctx.graph.sender.created.add(user_id)
+
+
+def apply_creates(ctx: ApplyContext, changes: list[Change]) -> None:
+    ctx.graph.map(lambda change: _create(ctx, change), changes)
+    for outcome in ctx.outcomes:
+        if outcome.change in changes and outcome.status not in (APPLIED, ALREADY):
+            ctx.failed_users.add(outcome.change.user.lower())
+
+
+def apply_deletes(ctx: ApplyContext, changes: list[Change]) -> None:
+    writes = []
+    for change in changes:
+        if change.user.lower() in ctx.failed_users:
+            ctx.record(change, SKIPPED, "an earlier change for this user failed")
+            continue
+        writes.append(Write([change], api.delete_user(change.apply["id"]),
+                            already=lambda e: e.status == 404))
+    ctx.send_batched(writes)
+
+
+STEPS = [
+    Step(0, ("user",), ("add",), apply_creates),
+    Step(99, ("user",), ("remove",), apply_deletes),
+]

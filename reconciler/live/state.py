@@ -1,0 +1,98 @@
+"""Live state as plain values: users, groups with members, roles, SKUs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class LiveUser:
+    id: str
+    upn: str
+    props: dict[str, Any]
+    manager_id: str | None = None
+    licenses: dict[str, list[str]] = field(default_factory=dict)  # direct: skuId -> disabled
+    inherited_licenses: set[str] = field(default_factory=set)  # skuIds assigned by a group
+    extension: dict[str, Any] | None = None  # our open extension (photo hash, actions run)
+    has_photo: bool | None = None
+
+    @property
+    def synced(self) -> bool:
+        return bool(self.props.get("onPremisesSyncEnabled"))
+
+
+@dataclass
+class LiveGroup:
+    id: str
+    display_name: str
+    mail: str | None
+    kind: str  # security | unified | distribution | mailEnabledSecurity | dynamic
+    synced: bool
+    members: set[str] = field(default_factory=set)
+
+    @property
+    def writable(self) -> bool:
+        return self.kind not in ("dynamic",) and not self.synced
+
+    @property
+    def via_exchange(self) -> bool:
+        return self.kind in ("distribution", "mailEnabledSecurity")
+
+
+@dataclass
+class LiveSku:
+    sku_id: str
+    part_number: str
+    enabled: int
+    consumed: int
+    plans: dict[str, str]  # servicePlanName -> servicePlanId
+
+    @property
+    def free(self) -> int:
+        return self.enabled - self.consumed
+
+
+@dataclass
+class RoleAssignment:
+    id: str
+    role_id: str
+    principal_id: str
+    scope: str
+
+
+@dataclass
+class LiveState:
+    users: dict[str, LiveUser] = field(default_factory=dict)  # by id
+    deleted_users: dict[str, str] = field(default_factory=dict)  # upn (lower) -> id
+    groups: dict[str, LiveGroup] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # role definition id -> displayName
+    assignments: list[RoleAssignment] = field(default_factory=list)
+    skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
+    read: set[str] = field(default_factory=set)  # which areas were read
+
+    def __post_init__(self) -> None:
+        self._by_upn: dict[str, LiveUser] | None = None
+        self._groups_of: dict[str, set[str]] | None = None
+        self._assignments: dict[str, list[RoleAssignment]] | None = None
+
+    def user_by_upn(self, upn: str) -> LiveUser | None:
+        if self._by_upn is None:
+            self._by_upn = {u.upn.lower(): u for u in self.users.values()}
+        return self._by_upn.get(upn.lower())
+
+    def groups_of(self, user_id: str) -> set[str]:
+        if self._groups_of is None:
+            index: dict[str, set[str]] = {}
+            for group in self.groups.values():
+                for member in group.members:
+                    index.setdefault(member, set()).add(group.id)
+            self._groups_of = index
+        return self._groups_of.get(user_id, set())
+
+    def assignments_of(self, principal_id: str) -> list[RoleAssignment]:
+        if self._assignments is None:
+            self._assignments = {}
+            for assignment in self.assignments:
+                self._assignments.setdefault(assignment.principal_id, []).append(assignment)
+        return self._assignments.get(principal_id, [])

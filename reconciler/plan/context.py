@@ -1,0 +1,77 @@
+"""What every area's diff sees: desired and live state, the clock, and the plan it adds to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler.desired.dates import format_instant
+from reconciler.desired.model import DesiredTenant, DesiredUser, Window
+from reconciler.live.state import LiveState, LiveUser
+from reconciler.plan.change import Change, Note, Plan, Scheduled
+from reconciler.plan.facts import fact_value, fingerprint
+from reconciler.plan.resolve import Resolver
+
+
+@dataclass
+class PlanContext:
+    desired: DesiredTenant
+    live: LiveState
+    now: datetime
+    plan: Plan
+    resolver: Resolver = field(init=False)
+    creating: dict[str, DesiredUser] = field(default_factory=dict)  # upn (lower) -> user
+    # Created users whose profile is written after creation (restored, invited): field ->
+    # fields the creation itself already sets.
+    patch_after_create: dict[str, frozenset[str]] = field(default_factory=dict)
+    seats: dict[str, list[tuple[DesiredUser, tuple]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.resolver = Resolver(self.live)
+
+    @property
+    def authoritative(self) -> bool:
+        return self.desired.config.policy.memberships == "authoritative"
+
+    def live_user(self, user: DesiredUser) -> LiveUser | None:
+        return self.live.user_by_upn(user.upn)
+
+    def add(self, user: DesiredUser, kind: str, op: str, target: str | None, before: Any = None,
+            after: Any = None, *, apply: dict[str, Any] | None = None,
+            facts: Iterable[str] = (), note: str | None = None) -> Change:
+        keys = tuple(sorted(set(facts)))
+        for key in keys:
+            self.plan.facts[key] = fingerprint(fact_value(self.live, key))
+        change = Change(user.upn, kind, op, target, before, after, apply or {}, keys, note)
+        self.plan.changes.append(change)
+        return change
+
+    def error(self, user: DesiredUser, path: tuple, message: str) -> None:
+        self.plan.errors.append(user.source.problem(path, message))
+
+    def note(self, user: DesiredUser, kind: str, target: str, message: str) -> None:
+        self.plan.notes.append(Note(user.upn, kind, target, message))
+
+    def unchanged(self, user: DesiredUser, count: int = 1) -> None:
+        self.plan.unchanged[user.upn] = self.plan.unchanged.get(user.upn, 0) + count
+
+    def in_force(self, user: DesiredUser, kind: str, target: str, window: Window) -> bool:
+        """Whether an entry applies now; its coming boundaries go to the Scheduled section."""
+        if window.start and window.start > self.now:
+            self.plan.scheduled.append(Scheduled(user.upn, kind, "add", target,
+                                                 format_instant(window.start)))
+        if window.end and window.end > self.now:
+            self.plan.scheduled.append(Scheduled(user.upn, kind, "remove", target,
+                                                 format_instant(window.end)))
+        return window.active(self.now)
+
+
+def window_note(window: Window) -> str | None:
+    parts = []
+    if window.start_text:
+        parts.append(f"from {window.start_text}")
+    if window.end_text:
+        parts.append(f"until {window.end_text}")
+    return ", ".join(parts) or None

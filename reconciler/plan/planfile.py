@@ -1,0 +1,61 @@
+"""The saved plan (JSON, `format: 1`): what `plan --out` writes and `apply --plan` reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from reconciler.desired.problems import Problem
+from reconciler.plan.change import Change, Note, Plan, Scheduled
+
+FORMAT = 1
+
+
+class PlanFileError(ValueError):
+    """A plan file that cannot be used (unreadable, wrong format, another tenant)."""
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "tenant": plan.tenant,
+        "createdAt": plan.created_at,
+        "summary": plan.summary,
+        "changes": [c.to_json() for c in plan.changes],
+        "scheduled": [s.to_json() for s in plan.scheduled],
+        "notes": [n.to_json() for n in plan.notes],
+        "errors": [{"file": e.file, "line": e.line, "col": e.col, "path": e.path,
+                    "message": e.message, "text": str(e)} for e in plan.errors],
+        "warnings": list(plan.warnings),
+        "refusals": list(plan.refusals),
+        "users": list(plan.users),
+        "facts": dict(sorted(plan.facts.items())),
+    }
+
+
+def dumps(plan: Plan) -> str:
+    return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def save(plan: Plan, path: Path) -> None:
+    path.write_text(dumps(plan), encoding="utf-8")
+
+
+def load(path: Path) -> Plan:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlanFileError(f"{path}: cannot read the plan ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise PlanFileError(f"{path}: not a reconciler plan (format {FORMAT} expected)")
+    plan = Plan(tenant=data["tenant"], created_at=data["createdAt"])
+    plan.changes = [Change.from_json(c) for c in data.get("changes", [])]
+    plan.scheduled = [Scheduled(**s) for s in data.get("scheduled", [])]
+    plan.notes = [Note(**n) for n in data.get("notes", [])]
+    plan.errors = [Problem(e["file"], e["line"], e["col"], e["path"], e["message"])
+                   for e in data.get("errors", [])]
+    plan.warnings = list(data.get("warnings", []))
+    plan.users = list(data.get("users", []))
+    plan.facts = dict(data.get("facts", {}))
+    return plan

@@ -1,0 +1,116 @@
+"""The words and symbols both renderings share: one line per change, one verb per user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.graph.properties import PROFILE_ORDER, profile_category
+from reconciler.plan.change import SENSITIVE, Change, Plan
+
+SYMBOLS = {"add": "+", "remove": "-", "change": "~", "invoke": "!"}
+LEGEND = {"add": "+ add", "remove": "- remove", "change": "~ change", "invoke": "! invoke"}
+
+
+def value(text: Any) -> str:
+    if text is None:
+        return "null"
+    if text == SENSITIVE:
+        return SENSITIVE
+    if isinstance(text, bool):
+        return "true" if text else "false"
+    if isinstance(text, list):
+        return "[" + ", ".join(value(v) for v in text) + "]"
+    if isinstance(text, dict):
+        return "{" + ", ".join(f"{k}: {value(v)}" for k, v in text.items()) + "}"
+    if isinstance(text, int | float):
+        return str(text)
+    return "'" + str(text) + "'"
+
+
+def verb(changes: list[Change]) -> str:
+    first = changes[0]
+    if first.kind == "user" and first.op == "add":
+        return "restored" if "restore" in first.apply else (
+            "invited" if "invite" in first.apply else "created")
+    if any(c.kind == "user" and c.op == "remove" for c in changes):
+        return "deleted"
+    return "updated"
+
+
+def label(change: Change) -> str:
+    if change.kind == "profile":
+        return f"profile.{change.target}"
+    if change.kind == "extensionAttribute":
+        return f"extensionAttributes.{change.target}"
+    return change.kind
+
+
+def change_lines(change: Change) -> list[str]:
+    """`+ group: Oncall (until 2026-12-31)`, `~ profile.jobTitle: 'a' -> 'b'`; a created
+    user expands into one line per field it is created with."""
+    symbol = SYMBOLS[change.op]
+    if change.kind == "user" and change.op == "add" and isinstance(change.after, dict) \
+            and "userPrincipalName" in change.after:
+        lines = [f"+ user: {change.user}"]
+        fields = sorted(change.after, key=lambda f: (PROFILE_ORDER.index(f)
+                                                     if f in PROFILE_ORDER else 98, f))
+        for field in fields:
+            if field != "userPrincipalName":
+                lines.append(f"+ {_created_label(field)}: {value(change.after[field])}")
+        return lines
+    note = f" ({change.note})" if change.note else ""
+    if change.kind in ("profile", "extensionAttribute", "manager", "photo"):
+        if change.op == "change":
+            return [f"~ {label(change)}: {value(change.before)} -> {value(change.after)}{note}"]
+        shown = change.after if change.op == "add" else change.before
+        return [f"{symbol} {label(change)}: {value(shown)}{note}"]
+    if change.kind == "license" and change.op == "change":
+        return [f"~ license: {change.before} -> {change.after}{note}"]
+    if change.kind == "user":
+        return [f"{symbol} user: {change.user}{note}"]
+    shown = change.after if change.op != "remove" else change.before
+    return [f"{symbol} {change.kind}: {shown}{note}"]
+
+
+def _created_label(field: str) -> str:
+    if field == "onPremisesExtensionAttributes":
+        return "extensionAttributes"
+    if field == "passwordProfile":
+        return "passwordProfile"
+    return f"profile.{field}"
+
+
+def category(change: Change) -> str | None:
+    if change.kind == "profile":
+        return profile_category(change.target or "")
+    if change.kind == "extensionAttribute":
+        return "extension attributes"
+    return None
+
+
+def by_user(plan: Plan) -> list[tuple[str, list[Change]]]:
+    grouped: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        grouped.setdefault(change.user, []).append(change)
+    return sorted(grouped.items(), key=lambda item: item[0].lower())
+
+
+def collapsed_notes(plan: Plan, shown: int = 3) -> list[str]:
+    """Notes with the same kind, target and reason on one line, naming a few users."""
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    for note in plan.notes:
+        grouped.setdefault((note.kind, note.target, note.message), []).append(note.user)
+    lines = []
+    for (kind, target, message), users in sorted(grouped.items()):
+        who = ", ".join(users[:shown]) + (f" and {len(users) - shown} more"
+                                          if len(users) > shown else "")
+        lines.append(f"{kind} {target}: {message} ({who})")
+    return lines
+
+
+def summary_line(plan: Plan) -> str:
+    if not plan.changes:
+        return "No changes. The tenant matches the desired state."
+    counts = plan.summary
+    return (f"Plan: {counts['add']} to add, {counts['change']} to change, "
+            f"{counts['remove']} to remove.")

@@ -1,0 +1,66 @@
+"""The plan for a terminal, in the Terraform style. Colour only on a TTY."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.plan.change import Plan
+from reconciler.render.lines import (
+    LEGEND,
+    by_user,
+    category,
+    change_lines,
+    collapsed_notes,
+    summary_line,
+    verb,
+)
+
+COLOURS = {"+": "green", "-": "red", "~": "yellow", "!": "cyan"}
+
+
+def render_text(plan: Plan, colour: bool = False) -> str:
+    """Users sorted by UPN, kinds in spec order, unchanged fields counted, not shown."""
+
+    def paint(line: str) -> str:
+        stripped = line.lstrip()
+        if colour and stripped[:1] in COLOURS:
+            return click.style(line, fg=COLOURS[stripped[0]])
+        return line
+
+    out: list[str] = []
+    if plan.changes:
+        used = sorted({c.op for c in plan.changes}, key=list(LEGEND).index)
+        out.append("reconciler will perform the following actions "
+                   f"({', '.join(LEGEND[op] for op in used)}):")
+        out.append("")
+        for user, changes in by_user(plan):
+            out.append(f"  # {user} will be {verb(changes)}")
+            current = None
+            for change in changes:
+                heading = category(change)
+                if heading and heading != current:
+                    out.append(f"    # {heading}")
+                current = heading or current
+                out.extend(paint(f"  {line}") for line in change_lines(change))
+            hidden = plan.unchanged.get(user, 0)
+            if hidden:
+                out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
+                           "hidden)")
+            out.append("")
+    if plan.notes:
+        out.append("Not manageable (left as they are):")
+        out.extend(f"  {line}" for line in collapsed_notes(plan))
+        out.append("")
+    if plan.scheduled:
+        out.append("Scheduled:")
+        for item in plan.scheduled:
+            symbol = "+" if item.op == "add" else "-" if item.op == "remove" else "~"
+            target = f": {item.target}" if item.target else ""
+            out.append(f"  {item.due}  {item.user}  {symbol} {item.kind}{target}")
+        out.append("")
+    if plan.warnings:
+        out.append("Warnings:")
+        out.extend(f"  ! {w}" for w in plan.warnings)
+        out.append("")
+    out.append(summary_line(plan))
+    return "\n".join(out) + "\n"
