@@ -43,12 +43,12 @@ def make_plan(desired: DesiredTenant, live: LiveState, now: datetime,
     plan.users = sorted(u.upn for u in users)
     ctx = PlanContext(desired, live, now, plan)
     areas = all_areas()
-    for user in users:
-        live_user = ctx.live_user(user)
-        for area in areas:
+    live_users = {user.upn: ctx.live_user(user) for user in users}
+    for area in areas:  # area by area: every creation is known before any reference to it
+        for user in users:
             if user.state == "deleted" and area.KEYS != ("userPrincipalName", "state"):
                 continue
-            area.diff(ctx, user, live_user)
+            area.diff(ctx, user, live_users[user.upn])
     for area in areas:
         finish = getattr(area, "finish", None)
         if finish is not None:
