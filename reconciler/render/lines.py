@@ -80,12 +80,21 @@ def _created_label(field: str) -> str:
     return f"profile.{field}"
 
 
+HEADINGS = {"extensionAttribute": "extension attributes", "group": "groups",
+            "directoryRole": "directory roles", "license": "licenses",
+            "mailboxPermission": "mailbox permissions", "calendarPermission":
+            "calendar permissions", "phoneMethod": "phone methods", "action": "actions",
+            "automaticReplies": "automatic replies", "mailboxType": "mailbox type",
+            "signIn": "sign-in"}
+
+
 def category(change: Change) -> str | None:
+    """The heading a change is listed under: the portal's profile categories, then areas."""
+    if change.kind == "user":
+        return None
     if change.kind == "profile":
         return profile_category(change.target or "")
-    if change.kind == "extensionAttribute":
-        return "extension attributes"
-    return None
+    return HEADINGS.get(change.kind, change.kind)
 
 
 def by_user(plan: Plan) -> list[tuple[str, list[Change]]]:

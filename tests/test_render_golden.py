@@ -1,0 +1,66 @@
+"""The three renderings of one plan, byte for byte (set UPDATE_GOLDEN=1 to rewrite them)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.plan.planfile import dumps
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
+from tests.tenancy import make_tenant, plan_of
+
+GOLDEN = Path(__file__).parent / "golden"
+USERS = {
+    "alice": """
+        userPrincipalName: alice@contoso.com
+        profile: {jobTitle: Staff Engineer, city: null, officeLocation: B7, accountEnabled: false}
+        extensionAttributes: {extensionAttribute2: badge-9}
+        manager: erin@contoso.com
+        groups: [Engineering, {name: Oncall, until: 2026-12-31}]
+        directoryRoles: []
+        licenses: [{sku: SPE_E3, disabledPlans: [SWAY]}, {sku: SPE_E5, from: 2027-01-01}]
+        """,
+    "gina": """
+        userPrincipalName: gina@contoso.com
+        profile: {displayName: Gina Lopez, usageLocation: ES, employeeHireDate: 2026-12-01}
+        groups: [Staff]
+        mailbox: {type: shared}
+        """,
+    "bob": "userPrincipalName: bob@contoso.com\nstate: deleted\n",
+}
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    os.environ["RECONCILER_NOW"] = "2026-11-22T10:00:00Z"
+    try:
+        folder = make_tenant(tmp_path_factory.mktemp("golden"), USERS)
+        return plan_of(folder)
+    finally:
+        del os.environ["RECONCILER_NOW"]
+
+
+@pytest.mark.parametrize("name,render", [
+    ("plan.txt", lambda p: render_text(p)),
+    ("plan.md", render_markdown),
+    ("plan.json", dumps),
+])
+def test_rendering_matches_its_golden_file(plan, name, render):
+    text = render(plan)
+    assert render(plan) == text  # same input, byte-identical output
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_privileged_changes_come_first_in_markdown(plan):
+    text = render_markdown(plan)
+    privileged = text.index("Privileged changes")
+    assert privileged < text.index("#### Changes")
+    for line in ("- user: bob@contoso.com", "- directoryRole: User Administrator",
+                 "~ profile.accountEnabled: true -> false"):
+        assert text.index(line) < text.index("#### Changes")
