@@ -38,9 +38,9 @@ class PlanRun:
 def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
              progress: Progress) -> LiveState:
     users = [u for u in desired.users if u.upn in set(upns)] if upns else desired.users
-    needs, extension, presence = live_needs(users)
-    return read_live(connection.graph, needs, extension_users=extension,
-                     photo_users=presence, progress=progress)
+    needs, per_user = live_needs(users)
+    return read_live(connection.graph, needs, per_user, exchange=connection.exchange,
+                     progress=progress)
 
 
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,

@@ -17,7 +17,7 @@ def steps() -> list[Step]:
 
 def apply_changes(ctx: ApplyContext, changes: list[Change]) -> list[Outcome]:
     for step in steps():
-        chosen = [c for c in changes if c.kind in step.kinds and c.op in step.ops]
+        chosen = [c for c in changes if step.takes(c)]
         if chosen:
             ctx.progress(f"apply: {'/'.join(step.kinds)} {'/'.join(step.ops)} count={len(chosen)}")
             step.run(ctx, chosen)

@@ -22,9 +22,26 @@ class Step:
     kinds: tuple[str, ...]
     ops: tuple[str, ...]
     run: Callable[[ApplyContext, list[Change]], None]
+    accept: Callable[[Change], bool] | None = None  # a finer choice than kind and op
+
+    def takes(self, change: Change) -> bool:
+        return change.kind in self.kinds and change.op in self.ops and (
+            self.accept is None or self.accept(change))
 
 
 def all_areas() -> list:
-    from reconciler.areas import groups, licenses, manager, photo, profile, roles, user
+    """In planning order: later areas may look at what earlier ones planned."""
+    from reconciler.areas import (
+        calendar,
+        groups,
+        licenses,
+        mailbox,
+        manager,
+        photo,
+        profile,
+        replies,
+        roles,
+        user,
+    )
 
-    return [user, profile, manager, licenses, photo, groups, roles]
+    return [user, profile, manager, licenses, photo, groups, roles, mailbox, replies, calendar]

@@ -27,15 +27,9 @@ KEYS = ("photo",)
 
 
 def needs(user: DesiredUser) -> set[str]:
-    return set()
-
-
-def extension_wanted(user: DesiredUser) -> bool:
-    return user.manages("photo") and user.photo is not None
-
-
-def presence_wanted(user: DesiredUser) -> bool:
-    return user.manages("photo") and user.photo is None
+    if not user.manages("photo"):
+        return set()
+    return {"user:extension"} if user.photo is not None else {"user:photoPresence"}
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:

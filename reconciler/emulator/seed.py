@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
 from reconciler.emulator import identity
+from reconciler.emulator.routes.mail import CALENDAR_ROLES
 from reconciler.emulator.store import Store
 from reconciler.graph.properties import blank_user
 
@@ -97,6 +99,16 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
                                    "directoryScopeId": "/", **assignment})
     for item in document.get("mailboxes", []):
         store.put_item(item["userId"], "mailbox", "mailbox", item)
+    for grant in document.get("mailboxPermissions", []):  # {mailbox, trustee, right}
+        kind = "mailboxPermission" if grant["right"] == "FullAccess" else "recipientPermission"
+        store.put_item(grant["mailbox"], kind, grant["trustee"], {"trustee": grant["trustee"]})
+    for grant in document.get("calendarPermissions", []):  # {userId, address, role}
+        permission_id = base64.b64encode(
+            f"ExchangePublishedUser.{grant['address']}".encode()).decode()
+        store.put_item(grant["userId"], "calendarPermission", permission_id, {
+            "id": permission_id, "isRemovable": True, "isInsideOrganization": True,
+            "role": grant["role"], "allowedRoles": list(CALENDAR_ROLES),
+            "emailAddress": {"name": grant["address"], "address": grant["address"]}})
 
 
 def _sku(sku: dict[str, Any], tenant: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,14 @@ class ExchangeClient:
     def invoke(self, cmdlet: str, parameters: dict[str, Any] | None = None, *,
                anchor: str | None = None, select: list[str] | None = None) -> list[dict]:
         """Run `cmdlet`; raises GraphError with Exchange's own message on failure."""
+        output, warnings = self.run(cmdlet, parameters, anchor=anchor, select=select)
+        self.warnings.extend(warnings)
+        return output
+
+    def run(self, cmdlet: str, parameters: dict[str, Any] | None = None, *,
+            anchor: str | None = None, select: list[str] | None = None
+            ) -> tuple[list[dict], list[str]]:
+        """Run `cmdlet`: (its output objects, its warnings, e.g. "no settings modified")."""
         if self.read_only and not cmdlet.startswith(READ_CMDLETS):
             raise ReadOnlyError(f"refused {cmdlet}: this client is read-only (plan never writes)")
         headers = {
@@ -39,6 +47,7 @@ class ExchangeClient:
         body = {"CmdletInput": {"CmdletName": cmdlet, "Parameters": parameters or {}}}
         url: str | None = self.url + (f"?$select={','.join(select)}" if select else "")
         output: list[dict] = []
+        warnings: list[str] = []
         while url:
             reply = self.sender.send("POST", url, json=body, headers=headers)
             if not reply.ok:
@@ -46,6 +55,6 @@ class ExchangeClient:
                                            method="POST", path=cmdlet)
             page = reply.body or {}
             output.extend(page.get("value", []))
-            self.warnings.extend(page.get("@adminapi.warnings", []))
+            warnings.extend(page.get("@adminapi.warnings", []))
             url = page.get("@odata.nextLink")
-        return output
+        return output, warnings

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from reconciler.graph import requests as api
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
+from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.properties import group_kind
+from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
 from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
 
 log = logging.getLogger(__name__)
@@ -18,13 +20,15 @@ STATE_EXTENSION = "io.reconciler.state"
 Progress = Callable[[str], None]
 
 
-def read_live(graph: GraphClient, needs: set[str], *, extension_users: Iterable[str] = (),
-              photo_users: Iterable[str] = (), progress: Progress | None = None) -> LiveState:
-    """Read what `needs` names: users, managers, deleted, groups, roles, skus.
+def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]] | None = None,
+              *, exchange: ExchangeClient | None = None,
+              progress: Progress | None = None) -> LiveState:
+    """Read what `needs` names: users, managers, deleted, groups, roles, skus, mailboxes.
 
-    `extension_users` / `photo_users` are UPNs whose open extension / photo presence is
-    needed (read per user, batched).
+    `per_user` maps a per-user read (extension, photoPresence, fullAccess, calendar,
+    replies) to the UPNs that need it; those are read per user, batched or bounded.
     """
+    per_user = per_user or {}
     say = progress or (lambda _message: None)
     state = LiveState()
     _read_users(graph, state, "managers" in needs)
@@ -53,7 +57,13 @@ def read_live(graph: GraphClient, needs: set[str], *, extension_users: Iterable[
                 int(sku.get("consumedUnits") or 0),
                 {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
         say(f"read: subscribedSkus={len(state.skus)}")
-    _read_per_user(graph, state, extension_users, photo_users)
+    _read_per_user(graph, state, per_user.get("extension", ()),
+                   per_user.get("photoPresence", ()))
+    if "mailboxes" in needs and exchange is not None:
+        read_mailboxes(exchange, state)
+        read_full_access(exchange, graph, state, per_user.get("fullAccess", ()))
+        read_outlook(graph, state, per_user.get("calendar", ()), per_user.get("replies", ()))
+        say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
     state.read = set(needs) | {"users"}
     return state
 

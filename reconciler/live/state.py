@@ -16,6 +16,11 @@ class LiveUser:
     inherited_licenses: set[str] = field(default_factory=set)  # skuIds assigned by a group
     extension: dict[str, Any] | None = None  # our open extension (photo hash, actions run)
     has_photo: bool | None = None
+    mailbox: dict[str, Any] | None = None  # Get-Mailbox output; None: no mailbox
+    full_access: dict[str, bool | None] | None = None  # trustee (lower) -> automapping
+    send_as: set[str] | None = None  # trustees (lower)
+    calendar: list[dict[str, Any]] | None = None  # calendarPermission objects
+    replies: dict[str, Any] | None = None  # automaticRepliesSetting
 
     @property
     def synced(self) -> bool:

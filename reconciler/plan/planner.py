@@ -13,7 +13,7 @@ from reconciler.plan.context import PlanContext
 
 # Keys of the format whose areas this version does not carry out yet: planned nothing,
 # said so in the plan's warnings.
-NOT_YET_MANAGED = ("mailbox", "calendar", "authentication", "signIn", "actions")
+NOT_YET_MANAGED = ("authentication", "signIn", "actions")
 
 
 def selected(desired: DesiredTenant, only: tuple[str, ...]) -> list[DesiredUser]:
@@ -24,17 +24,18 @@ def selected(desired: DesiredTenant, only: tuple[str, ...]) -> list[DesiredUser]
     return [u for u in desired.users if u.upn.lower() in wanted]
 
 
-def live_needs(users: list[DesiredUser]) -> tuple[set[str], set[str], set[str]]:
-    """(areas to read, UPNs whose state extension is needed, UPNs whose photo presence is)."""
-    from reconciler.areas import photo
-
+def live_needs(users: list[DesiredUser]) -> tuple[set[str], dict[str, set[str]]]:
+    """(collections to read, {per-user read: UPNs}); areas name per-user reads `user:<what>`."""
     needs: set[str] = set()
+    per_user: dict[str, set[str]] = {}
     for user in users:
         for area in all_areas():
-            needs |= area.needs(user)
-    extension = {u.upn for u in users if photo.extension_wanted(u)}
-    presence = {u.upn for u in users if photo.presence_wanted(u)}
-    return needs, extension, presence
+            for need in area.needs(user):
+                if need.startswith("user:"):
+                    per_user.setdefault(need[5:], set()).add(user.upn)
+                else:
+                    needs.add(need)
+    return needs, per_user
 
 
 def make_plan(desired: DesiredTenant, live: LiveState, now: datetime,

@@ -27,6 +27,10 @@ def value(text: Any) -> str:
     return "'" + str(text) + "'"
 
 
+# Kinds whose before/after are values (quoted); the others name things (groups, roles...).
+VALUE_KINDS = ("profile", "extensionAttribute", "manager", "photo", "forwarding", "mailboxType")
+
+
 def verb(changes: list[Change]) -> str:
     first = changes[0]
     if first.kind == "user" and first.op == "add":
@@ -59,17 +63,18 @@ def change_lines(change: Change) -> list[str]:
                 lines.append(f"+ {_created_label(field)}: {value(change.after[field])}")
         return lines
     note = f" ({change.note})" if change.note else ""
-    if change.kind in ("profile", "extensionAttribute", "manager", "photo"):
-        if change.op == "change":
-            return [f"~ {label(change)}: {value(change.before)} -> {value(change.after)}{note}"]
-        shown = change.after if change.op == "add" else change.before
-        return [f"{symbol} {label(change)}: {value(shown)}{note}"]
-    if change.kind == "license" and change.op == "change":
-        return [f"~ license: {change.before} -> {change.after}{note}"]
     if change.kind == "user":
         return [f"{symbol} user: {change.user}{note}"]
+    if isinstance(change.after, dict) and isinstance(change.before, dict | None):
+        before = change.before or {}  # settings changed together: one line per setting
+        return [f"{symbol} {label(change)}.{key}: {value(before.get(key))} -> "
+                f"{value(change.after[key])}{note}" for key in change.after]
+    quoted = change.kind in VALUE_KINDS
+    show = value if quoted else str
+    if change.op == "change":
+        return [f"~ {label(change)}: {show(change.before)} -> {show(change.after)}{note}"]
     shown = change.after if change.op != "remove" else change.before
-    return [f"{symbol} {change.kind}: {shown}{note}"]
+    return [f"{symbol} {label(change)}: {show(shown)}{note}"]
 
 
 def _created_label(field: str) -> str:

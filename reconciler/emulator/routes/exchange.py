@@ -181,6 +181,14 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _permissions(c: _Cmdlet, kind: str, right: str) -> list[dict[str, Any]]:
+    if not c.params.get("Identity"):
+        if kind == "mailboxPermission":
+            raise _failure(400, "ParameterBindingException",
+                           "Get-MailboxPermission needs -Identity.")
+        everyone = [u for u in c.em.store.all_objects("user") if has_mailbox(c.em, u["id"])]
+        return [entry for user in everyone
+                for entry in _permissions(_Cmdlet(c.em, c.request, {"Identity": user["id"]}),
+                                          kind, right)]
     user, _ = c.mailbox(c.params.get("Identity"))
     trustee_key = "User" if kind == "mailboxPermission" else "Trustee"
     entries = [{"Identity": user["userPrincipalName"], trustee_key: SYSTEM_TRUSTEE,

@@ -1,0 +1,56 @@
+"""What the mailbox areas share: does the mailbox exist, and who is a trustee."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from reconciler.plan.resolve import _candidates
+
+if TYPE_CHECKING:
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.context import PlanContext
+
+MAIL_GROUP_KINDS = ("distribution", "mailEnabledSecurity", "unified")
+
+
+def mailbox_ready(ctx: PlanContext, user: DesiredUser, live: LiveUser | None,
+                  path: tuple) -> bool:
+    """Whether there is a mailbox to plan against; otherwise an error or a wait is said."""
+    if live is not None and live.mailbox is not None:
+        return True
+    licensed_now = any(c.user == user.upn and c.kind == "license" and c.op == "add"
+                       for c in ctx.plan.changes)
+    if live is None or licensed_now:
+        warning = (f"{user.upn}: {path[0]} settings wait until Exchange has created the "
+                   "mailbox (after a license with Exchange Online); a later run plans them")
+        if warning not in ctx.plan.warnings:
+            ctx.plan.warnings.append(warning)
+        return False
+    ctx.error(user, path, f"{user.upn} has no mailbox (it needs a license with Exchange "
+              "Online, or to be a shared mailbox already): nothing is planned for it")
+    return False
+
+
+def trustee_key(ctx: PlanContext, name: str) -> str | None:
+    """A trustee as a canonical key: a user's UPN or a mail-enabled group's address."""
+    user = ctx.live.user_by_upn(name)
+    if user is not None:
+        return user.upn.lower()
+    if name.lower() in ctx.creating:
+        return name.lower()
+    lowered = name.lower()
+    for candidate in ctx.live.users.values():
+        if (candidate.props.get("mail") or "").lower() == lowered:
+            return candidate.upn.lower()
+    for group in ctx.live.groups.values():
+        if group.kind in MAIL_GROUP_KINDS and (
+                (group.mail or "").lower() == lowered or group.display_name.lower() == lowered):
+            return (group.mail or group.display_name).lower()
+    return None
+
+
+def unknown_trustee(ctx: PlanContext, name: str) -> str:
+    names = [u.upn for u in ctx.live.users.values()] + [
+        g.mail for g in ctx.live.groups.values() if g.mail and g.kind in MAIL_GROUP_KINDS]
+    return f"unknown trustee '{name}' ({_candidates(name, names)})"
