@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -208,7 +209,11 @@ def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
                                                      path_type=Path),
               help="Apply this saved plan; refused if the tenant moved since it was made.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
-def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool) -> int:
+@click.option("--password-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write generated passwords here (mode 0600) instead of showing them once "
+                   "on the terminal.")
+def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
+          password_out: Path | None) -> int:
     """Carry out the plan for TENANT_DIR: a saved one, or a fresh one after confirmation.
 
     Twice is the same as once; an apply stopped halfway is finished by the next one.
@@ -226,9 +231,10 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool) -> int:
         if plan_file is not None:
             saved = load(plan_file)
             click.echo(_render(saved, "text"), nl=False)
-            run, outcomes = apply_saved(tenant_dir, saved, progress=_progress)
+            run, ctx = apply_saved(tenant_dir, saved, progress=_progress)
             run.connection.close()
-            return _report_outcomes(outcomes)
+            _deliver_passwords(ctx.secrets, password_out)
+            return _report_outcomes(ctx.outcomes)
         run = run_plan(tenant_dir, writable=True, progress=_progress)
         try:
             click.echo(_render(run.plan, "text"), nl=False)
@@ -239,7 +245,9 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool) -> int:
             if not auto_approve and not _confirmed():
                 click.echo("Apply cancelled; nothing was sent.", err=True)
                 return EXIT_ERROR
-            return _report_outcomes(run_apply(run, progress=_progress))
+            ctx = run_apply(run, progress=_progress)
+            _deliver_passwords(ctx.secrets, password_out)
+            return _report_outcomes(ctx.outcomes)
         finally:
             run.connection.close()
 
@@ -254,6 +262,26 @@ def _confirmed() -> bool:
     answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
                           default="", show_default=False, err=True)
     return answer.strip() == "yes"
+
+
+def _deliver_passwords(secrets: list[tuple[str, str]], out: Path | None) -> None:
+    """Generated passwords: to a 0600 file, or once on a terminal; never into a log."""
+    if not secrets:
+        return
+    if out is not None:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.chmod(out, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.writelines(f"{upn}\t{password}\n" for upn, password in secrets)
+        click.echo(f"Wrote {len(secrets)} generated password(s) to {out} (mode 0600).",
+                   err=True)
+        return
+    if sys.stdout.isatty():
+        for upn, password in secrets:
+            click.echo(f"Generated password for {upn} (shown once): {password}")
+        return
+    click.echo(f"{len(secrets)} generated password(s) not shown: stdout is not a terminal. "
+               "Use --password-out FILE, or reset again with a new action id.", err=True)
 
 
 def _report_outcomes(outcomes: list) -> int:

@@ -24,7 +24,8 @@ def run() -> int:
     steps = [
         ("validate", tenant),
         ("plan", tenant, "--out", str(STATE / "plan.json")),
-        ("apply", tenant, "--plan", str(STATE / "plan.json")),
+        ("apply", tenant, "--plan", str(STATE / "plan.json"),
+         "--password-out", str(STATE / "passwords.tsv")),
         ("plan", tenant, "--detailed-exitcode"),
     ]
     STATE.mkdir(parents=True, exist_ok=True)

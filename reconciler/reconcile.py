@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler import clock
 from reconciler.apply.applier import apply_changes
-from reconciler.apply.context import ApplyContext, Outcome
+from reconciler.apply.context import ApplyContext
 from reconciler.apply.stale import moved_facts
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant
@@ -63,15 +63,17 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
     return PlanRun(desired, connection, live, plan)
 
 
-def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> list[Outcome]:
-    """Carry out `run.plan` against the live state it was made from."""
+def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContext:
+    """Carry out `run.plan` against the live state it was made from; the context holds
+    each change's outcome and any generated passwords."""
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
                        run.desired.config.folder, progress)
-    return apply_changes(ctx, run.plan.changes)
+    apply_changes(ctx, run.plan.changes)
+    return ctx
 
 
 def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
-                ) -> tuple[PlanRun, list[Outcome]]:
+                ) -> tuple[PlanRun, ApplyContext]:
     """Apply a saved plan, refusing when a fact it depends on has moved."""
     desired = load_tenant_or_raise(folder)
     if plan.tenant.lower() != desired.config.domain.lower():

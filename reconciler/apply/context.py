@@ -47,6 +47,7 @@ class ApplyContext:
     ids: dict[str, str] = field(default_factory=dict)  # upn (lower) -> object id
     outcomes: list[Outcome] = field(default_factory=list)
     failed_users: set[str] = field(default_factory=set)
+    secrets: list[tuple[str, str]] = field(default_factory=list)  # (upn, generated password)
 
     def __post_init__(self) -> None:
         for user in self.live.users.values():

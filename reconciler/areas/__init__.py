@@ -32,16 +32,20 @@ class Step:
 def all_areas() -> list:
     """In planning order: later areas may look at what earlier ones planned."""
     from reconciler.areas import (
+        actions,
         calendar,
         groups,
         licenses,
         mailbox,
         manager,
+        phones,
         photo,
         profile,
         replies,
         roles,
+        sign_in,
         user,
     )
 
-    return [user, profile, manager, licenses, photo, groups, roles, mailbox, replies, calendar]
+    return [user, profile, sign_in, manager, licenses, photo, groups, roles, mailbox, replies,
+            calendar, phones, actions]

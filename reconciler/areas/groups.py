@@ -24,7 +24,8 @@ BIND_LIMIT = 20
 
 
 def needs(user: DesiredUser) -> set[str]:
-    return {"groups"} if user.manages("groups") else set()
+    managed = user.manages("groups") or (user.sign_in and user.sign_in.remove_groups)
+    return {"groups"} if managed else set()
 
 
 def _why_not(group: LiveGroup) -> str:
@@ -34,12 +35,13 @@ def _why_not(group: LiveGroup) -> str:
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
-    if not user.manages("groups"):
+    stripped = ctx.stripped(user, "groups")
+    if not user.manages("groups") and not stripped:
         return
     current = ctx.live.groups_of(live.id) if live else set()
     facts = [f"groups:{live.id}"] if live else []
     wanted: set[str] = set()
-    for entry in user.groups:
+    for entry in [] if stripped else user.groups:
         try:
             group = ctx.resolver.group(entry.ref, entry.by)
         except ResolveError as exc:
@@ -61,9 +63,10 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         group = ctx.live.groups[group_id]
         if not group.writable:
             ctx.note(user, "group", group.display_name, f"not manageable: {_why_not(group)}")
-        elif ctx.authoritative:
+        elif ctx.authoritative or stripped:
             ctx.add(user, "group", "remove", group.display_name, group.display_name, None,
-                    apply=_target(group), facts=facts)
+                    apply=_target(group), facts=facts,
+                    note="signIn.onBlock" if stripped else None)
 
 
 def _target(group: LiveGroup) -> dict[str, str]:

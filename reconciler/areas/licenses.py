@@ -22,18 +22,20 @@ KEYS = ("licenses",)
 
 
 def needs(user: DesiredUser) -> set[str]:
-    return {"skus"} if user.manages("licenses") else set()
+    managed = user.manages("licenses") or (user.sign_in and user.sign_in.remove_licenses)
+    return {"skus"} if managed else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
-    if not user.manages("licenses"):
+    stripped = ctx.stripped(user, "licenses")
+    if not user.manages("licenses") and not stripped:
         return
     current = dict(live.licenses) if live else {}
     inherited = set(live.inherited_licenses) if live else set()
     user_id = live.id if live else None
     facts = [f"licenses:{user_id}"] if user_id else []
     wanted: dict[str, tuple[Any, list[str] | None, Any]] = {}
-    for entry in user.licenses:
+    for entry in [] if stripped else user.licenses:
         try:
             sku = ctx.resolver.sku(entry.sku)
             plans = ctx.resolver.plans(sku, entry.disabled_plans) \
@@ -63,11 +65,11 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         else:
             ctx.unchanged(user)
     for sku_id in sorted(current):
-        if sku_id in wanted or not ctx.authoritative:
+        if sku_id in wanted or not (ctx.authoritative or stripped):
             continue
         name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
         ctx.add(user, "license", "remove", name, name, None, apply={"skuId": sku_id},
-                facts=facts)
+                facts=facts, note="signIn.onBlock" if stripped else None)
     for sku_id in sorted(inherited - set(wanted) - set(current)):
         name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
         ctx.note(user, "license", name, "assigned through a group: not manageable here")

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reconciler.plan.context import PlanContext
 
 KEYS = ("profile", "extensionAttributes")
+SIGN_IN_FIELDS = ("accountEnabled", "employeeHireDate", "employeeLeaveDateTime")
 EXTENSIONS = "onPremisesExtensionAttributes"
 
 
@@ -37,7 +38,10 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         return  # a new user gets its profile in the create request
     props = live.props if live else {}
     user_id = live.id if live else None
+    owned = SIGN_IN_FIELDS if user.sign_in is not None else ()
     for field, desired in user.profile.items():
+        if field in owned:
+            continue  # the signIn area writes these (blockAt owns the leave date and block)
         if live is None and (field in (already_set or ()) or desired is None):
             continue
         current = props.get(field)

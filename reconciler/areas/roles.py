@@ -23,11 +23,14 @@ GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 
 
 def needs(user: DesiredUser) -> set[str]:
-    return {"roles", "groups"} if user.manages("directoryRoles") else set()
+    managed = user.manages("directoryRoles") or (
+        user.sign_in and user.sign_in.remove_directory_roles)
+    return {"roles", "groups"} if managed else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
-    if not user.manages("directoryRoles"):
+    stripped = ctx.stripped(user, "roles")
+    if not user.manages("directoryRoles") and not stripped:
         return
     direct = {a.role_id: a for a in (ctx.live.assignments_of(live.id) if live else [])
               if a.scope == TENANT_SCOPE}
@@ -35,7 +38,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                   for a in ctx.live.assignments_of(g)}
     facts = [f"roles:{live.id}"] if live else []
     wanted: set[str] = set()
-    for entry in user.directory_roles:
+    for entry in [] if stripped else user.directory_roles:
         try:
             role_id, name = ctx.resolver.role(entry.ref)
         except ResolveError as exc:
@@ -51,7 +54,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                 facts=facts, note=window_note(entry.window))
     protected = user.upn.lower() in ctx.desired.config.policy.protected_users
     for role_id, assignment in sorted(direct.items()):
-        if role_id in wanted or not ctx.authoritative:
+        if role_id in wanted or not (ctx.authoritative or stripped):
             continue
         name = ctx.live.roles.get(role_id, role_id)
         if protected:
@@ -60,7 +63,8 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                       f"{ctx.desired.config.source.file})")
             continue
         ctx.add(user, "directoryRole", "remove", name, name, None,
-                apply={"role": role_id, "assignment": assignment.id}, facts=facts)
+                apply={"role": role_id, "assignment": assignment.id}, facts=facts,
+                note="signIn.onBlock" if stripped else None)
     for role_id in sorted(via_groups - wanted - set(direct)):
         ctx.note(user, "directoryRole", ctx.live.roles.get(role_id, role_id),
                  "assigned through a group: not manageable here")

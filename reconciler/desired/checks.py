@@ -34,6 +34,10 @@ def check_users(users: list[DesiredUser], config: TenantConfig | None) -> list[P
         problems += _duplicates_in_lists(user)
         problems += _phones(user)
         problems += _automatic_replies(user)
+        if user.state == "deleted" and user.profile.get("accountEnabled") is True:
+            problems.append(user.source.problem(("profile", "accountEnabled"),
+                                                "a deleted user cannot be enabled (state: "
+                                                "deleted; remove accountEnabled or the state)"))
         if config is not None:
             problems += _photo(user, config)
             problems += _protected(user, config)

@@ -58,7 +58,7 @@ def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]]
                 {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
         say(f"read: subscribedSkus={len(state.skus)}")
     _read_per_user(graph, state, per_user.get("extension", ()),
-                   per_user.get("photoPresence", ()))
+                   per_user.get("photoPresence", ()), per_user.get("phones", ()))
     if "mailboxes" in needs and exchange is not None:
         read_mailboxes(exchange, state)
         read_full_access(exchange, graph, state, per_user.get("fullAccess", ()))
@@ -109,8 +109,13 @@ def _read_groups(graph: GraphClient, state: LiveState) -> None:
 
 
 def _read_per_user(graph: GraphClient, state: LiveState, extension_users: Iterable[str],
-                   photo_users: Iterable[str]) -> None:
+                   photo_users: Iterable[str], phone_users: Iterable[str] = ()) -> None:
     items: list[BatchItem] = []
+    for upn in sorted(set(phone_users)):
+        user = state.user_by_upn(upn)
+        if user is not None:
+            items.append(BatchItem(f"m:{user.id}", "GET",
+                                   _relative(api.list_auth_methods(user.id).path)))
     for upn in sorted(set(extension_users)):
         user = state.user_by_upn(upn)
         if user is not None:
@@ -128,7 +133,12 @@ def _read_per_user(graph: GraphClient, state: LiveState, extension_users: Iterab
         user = state.users[user_id]
         if kind == "x":
             user.extension = result.body if result.ok else None
-        else:
+        elif kind == "m" and result.ok:
+            methods = result.body.get("value", [])
+            user.phones = {m["phoneType"]: m for m in methods if m.get("phoneType")}
+            user.methods = sum(1 for m in methods if not m.get("phoneType") and "password"
+                               not in str(m.get("@odata.type", "")))
+        elif kind == "p":
             user.has_photo = result.ok
         if not result.ok and result.error and result.error.status != 404:
             raise result.error

@@ -21,6 +21,8 @@ class LiveUser:
     send_as: set[str] | None = None  # trustees (lower)
     calendar: list[dict[str, Any]] | None = None  # calendarPermission objects
     replies: dict[str, Any] | None = None  # automaticRepliesSetting
+    phones: dict[str, dict[str, Any]] | None = None  # phoneType -> phone method
+    methods: int = 0  # authentication methods other than phones and the password
 
     @property
     def synced(self) -> bool:

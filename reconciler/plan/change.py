@@ -62,6 +62,11 @@ class Change:
 
 
 def _order(change: Change) -> int:
+    if change.kind == "action":
+        return int(change.apply.get("order", 0))  # file order
+    if change.kind == "phoneMethod":
+        return ("mobile", "alternateMobile", "office").index(change.target) \
+            if change.target in ("mobile", "alternateMobile", "office") else 3
     if change.kind == "profile":
         from reconciler.graph.properties import PROFILE_ORDER
 

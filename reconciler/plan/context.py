@@ -35,6 +35,19 @@ class PlanContext:
     def authoritative(self) -> bool:
         return self.desired.config.policy.memberships == "authoritative"
 
+    def block_due(self, user: DesiredUser) -> bool:
+        """Whether the user's scheduled sign-in block has fallen due."""
+        return user.sign_in is not None and user.sign_in.block_at <= self.now
+
+    def stripped(self, user: DesiredUser, what: str) -> bool:
+        """Whether a due block empties this area (`groups`, `roles`, `licenses`)."""
+        if not self.block_due(user):
+            return False
+        sign_in = user.sign_in
+        assert sign_in is not None
+        return {"groups": sign_in.remove_groups, "roles": sign_in.remove_directory_roles,
+                "licenses": sign_in.remove_licenses}[what]
+
     def live_user(self, user: DesiredUser) -> LiveUser | None:
         return self.live.user_by_upn(user.upn)
 

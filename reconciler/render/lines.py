@@ -28,7 +28,8 @@ def value(text: Any) -> str:
 
 
 # Kinds whose before/after are values (quoted); the others name things (groups, roles...).
-VALUE_KINDS = ("profile", "extensionAttribute", "manager", "photo", "forwarding", "mailboxType")
+VALUE_KINDS = ("profile", "extensionAttribute", "manager", "photo", "forwarding", "mailboxType",
+               "phoneMethod", "signIn")
 
 
 def verb(changes: list[Change]) -> str:
@@ -46,6 +47,10 @@ def label(change: Change) -> str:
         return f"profile.{change.target}"
     if change.kind == "extensionAttribute":
         return f"extensionAttributes.{change.target}"
+    if change.kind == "phoneMethod":
+        return f"phoneMethods.{change.target}"
+    if change.kind == "signIn":
+        return f"signIn.{change.target}"
     return change.kind
 
 
@@ -65,6 +70,10 @@ def change_lines(change: Change) -> list[str]:
     note = f" ({change.note})" if change.note else ""
     if change.kind == "user":
         return [f"{symbol} user: {change.user}{note}"]
+    if change.kind == "action":
+        secret = f", new password: {SENSITIVE}" if change.apply.get("do") == "resetPassword" \
+            else ""
+        return [f"! action: {change.target}{secret}{note}"]
     if isinstance(change.after, dict) and isinstance(change.before, dict | None):
         before = change.before or {}  # settings changed together: one line per setting
         return [f"{symbol} {label(change)}.{key}: {value(before.get(key))} -> "

@@ -1,0 +1,149 @@
+"""One-shot actions, each carried out once per id, in file order, after the user's other
+changes. What has run is recorded on the user (open extension io.reconciler.state), so a
+plan shows only pending actions and a second apply does nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from reconciler.apply.context import APPLIED, FAILED, SKIPPED
+from reconciler.areas import Step
+from reconciler.areas.user import INVITE_REDIRECT, generate_password
+from reconciler.graph import requests as api
+from reconciler.graph.errors import GraphError, UnreachableError
+from reconciler.live.reader import STATE_EXTENSION
+from reconciler.plan.change import SENSITIVE
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import Action, DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("actions",)
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return {"user:extension"} if user.actions else set()
+
+
+def done_ids(live: LiveUser | None) -> list[str]:
+    raw = (live.extension or {}).get("actionsDone") if live else None
+    try:
+        return list(json.loads(raw)) if isinstance(raw, str) else list(raw or [])
+    except ValueError:
+        return []
+
+
+def _refusal(action: Action, user: DesiredUser, live: LiveUser | None) -> str | None:
+    guest = (user.profile.get("userType") or (live.props.get("userType") if live else "")) \
+        == "Guest"
+    synced = bool(live and live.synced)
+    if action.do == "resetPassword" and synced:
+        return ("this user's password is mastered on-premises (onPremisesSyncEnabled): reset "
+                "it in Active Directory")
+    if action.do == "resetPassword" and guest:
+        return "a guest signs in with its home identity; its password is not managed here"
+    if action.do == "expirePassword" and guest:
+        return "expirePassword applies to cloud and hybrid users; a guest's password lives " \
+               "in its home tenant"
+    if action.do == "resendInvitation" and not guest:
+        return "resendInvitation applies to guests (profile.userType: Guest)"
+    if action.password_from:
+        variable = action.password_from.removeprefix("env:")
+        if not os.environ.get(variable):
+            return f"passwordFrom names {variable}, which is not set in the environment"
+    return None
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    done = set(done_ids(live))
+    for order, action in enumerate(user.actions):
+        if action.id in done:
+            continue
+        problem = _refusal(action, user, live)
+        if problem:
+            ctx.error(user, action.path, problem)
+            continue
+        detail: dict[str, Any] = {"id": action.id, "do": action.do, "order": order}
+        after = action.do
+        if action.do == "resetPassword":
+            detail.update(forceChange=action.force_change, passwordFrom=action.password_from)
+            after = f"resetPassword (password: {SENSITIVE})"
+        ctx.add(user, "action", "invoke", f"{action.do} ({action.id})", None, after,
+                apply=detail)
+
+
+def _invoke(ctx: ApplyContext, change: Change, user_id: str) -> None:
+    detail = change.apply
+    do = detail["do"]
+    if do == "revokeSessions":
+        result = ctx.graph.write("POST", api.revoke_sessions(user_id).path)
+    elif do in ("resetPassword", "expirePassword"):
+        if do == "resetPassword":
+            source = detail.get("passwordFrom")
+            password = os.environ.get(source.removeprefix("env:"), "") if source else \
+                generate_password()
+            profile = {"password": password,
+                       "forceChangePasswordNextSignIn": detail.get("forceChange", True)}
+            if not source:
+                ctx.secrets.append((change.user, password))
+        else:
+            profile = {"forceChangePasswordNextSignIn": True}
+        result = ctx.graph.write("PATCH", f"/users/{user_id}", {"passwordProfile": profile})
+    else:  # resendInvitation
+        live = ctx.live.users.get(user_id)
+        email = (live.props.get("mail") if live else None) or change.user
+        body = {"invitedUserEmailAddress": email, "inviteRedirectUrl": INVITE_REDIRECT,
+                "sendInvitationMessage": True, "invitedUser": {"id": user_id}}
+        result = ctx.graph.write("POST", "/invitations", body)
+    if result.error is not None:
+        raise result.error
+
+
+def _record(ctx: ApplyContext, user_id: str, done: list[str]) -> None:
+    body = {"actionsDone": json.dumps(done)}
+    live = ctx.live.users.get(user_id)
+    if live is not None and live.extension is not None:
+        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
+                        body)
+        return
+    full = {"@odata.type": "microsoft.graph.openTypeExtension",
+            "extensionName": STATE_EXTENSION, **body}
+    result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
+                             already=lambda e: e.status == 409)
+    if result.already:
+        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
+                        body)
+    if live is not None:
+        live.extension = {"id": STATE_EXTENSION, **body}
+
+
+def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
+    """Per user in file order; an action is recorded right after it ran."""
+    by_user: dict[str, list[Change]] = {}
+    for change in sorted(ctx.runnable(changes), key=lambda c: c.apply["order"]):
+        by_user.setdefault(change.user.lower(), []).append(change)
+
+    def run(user_changes: list[Change]) -> None:
+        user_id = ctx.user_id(user_changes[0].user)
+        done = done_ids(ctx.live.users.get(user_id))
+        for index, change in enumerate(user_changes):
+            try:
+                _invoke(ctx, change, user_id)
+            except (GraphError, UnreachableError) as error:
+                ctx.record(change, FAILED, str(error))
+                for later in user_changes[index + 1:]:
+                    ctx.record(later, SKIPPED, "an earlier action of this user failed")
+                return
+            done.append(change.apply["id"])
+            _record(ctx, user_id, done)
+            ctx.record(change, APPLIED)
+
+    ctx.graph.map(run, list(by_user.values()))
+
+
+STEPS = [Step(95, ("action",), ("invoke",), apply_actions)]

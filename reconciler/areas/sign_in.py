@@ -1,0 +1,82 @@
+"""Scheduled sign-in blocks: the leave date written ahead, the block carried out when due.
+
+Before `signIn.blockAt`: `employeeLeaveDateTime` is set to it, and the plan's Scheduled
+section says what will happen. From `blockAt` on: `accountEnabled: false`, the hire and
+leave dates cleared, and (through the groups, roles and licenses areas) the removals that
+`onBlock` asks for. A protected user is never blocked (an error at validation).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.apply.context import Write
+from reconciler.areas import Step
+from reconciler.areas.values import same, to_graph
+from reconciler.desired.dates import format_instant
+from reconciler.graph import requests as api
+from reconciler.plan.change import Scheduled
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+    from reconciler.desired.model import DesiredUser
+    from reconciler.live.state import LiveUser
+    from reconciler.plan.change import Change
+    from reconciler.plan.context import PlanContext
+
+KEYS = ("signIn",)
+BLOCK_NOTE = "signIn.blockAt"
+
+
+def needs(user: DesiredUser) -> set[str]:
+    return set()
+
+
+def _wanted(ctx: PlanContext, user: DesiredUser) -> dict[str, Any]:
+    sign_in = user.sign_in
+    assert sign_in is not None
+    if ctx.block_due(user):
+        return {"accountEnabled": False, "employeeHireDate": None,
+                "employeeLeaveDateTime": None}
+    wanted = {k: v for k, v in user.profile.items()
+              if k in ("accountEnabled", "employeeHireDate")}
+    wanted["employeeLeaveDateTime"] = format_instant(sign_in.block_at)
+    return wanted
+
+
+def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
+    sign_in = user.sign_in
+    if sign_in is None:
+        return
+    due = ctx.block_due(user)
+    if not due:
+        due_text = format_instant(sign_in.block_at)
+        ctx.plan.scheduled.append(Scheduled(user.upn, "signIn", "change", "block", due_text))
+    props = live.props if live else {}
+    for field, desired in _wanted(ctx, user).items():
+        current = props.get(field)
+        if live is not None and same(field, desired, current):
+            ctx.unchanged(user)
+            continue
+        if live is None and (desired is None or (field in user.profile and not due)):
+            continue  # a new user is created with its profile values
+        if field == "accountEnabled" and due:
+            ctx.add(user, "signIn", "change", "accountEnabled", current, False,
+                    apply={"field": field, "value": False}, note=BLOCK_NOTE,
+                    facts=[f"profile:{live.id}:{field}"] if live else [])
+            continue
+        op = "add" if current in (None, "") else "remove" if desired is None else "change"
+        ctx.add(user, "profile", op, field, current, desired,
+                apply={"field": field, "value": to_graph(field, desired)},
+                note=BLOCK_NOTE if due else None,
+                facts=[f"profile:{live.id}:{field}"] if live else [])
+
+
+def apply_block(ctx: ApplyContext, changes: list[Change]) -> None:
+    """After the removals, before deletions and one-shot actions (revoke comes after)."""
+    writes = [Write([c], api.update_user(ctx.user_id(c.user), {"accountEnabled": False}))
+              for c in ctx.runnable(changes)]
+    ctx.send_batched(writes)
+
+
+STEPS = [Step(90, ("signIn",), ("change",), apply_block)]
