@@ -19,6 +19,10 @@ def mailbox_ready(ctx: PlanContext, user: DesiredUser, live: LiveUser | None,
     """Whether there is a mailbox to plan against; otherwise an error or a wait is said."""
     if live is not None and live.mailbox is not None:
         return True
+    if ctx.block_due(user):
+        ctx.note(user, "mailboxType", path[0], "no mailbox since the sign-in block fell due: "
+                 "its settings are no longer planned")
+        return False
     licensed_now = any(c.user == user.upn and c.kind == "license" and c.op == "add"
                        for c in ctx.plan.changes)
     if live is None or licensed_now:
