@@ -304,28 +304,64 @@ def _report_outcomes(outcomes: list) -> int:
 @TENANT_ARG
 @USER_OPTION
 @FORMAT_OPTION
-def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str) -> int:
-    """Report how the live tenant differs from TENANT_DIR (a plan that cannot apply).
+@click.option("--apply-due", is_flag=True,
+              help="Also carry out the changes whose schedule has come (from, until, "
+                   "signIn.blockAt), if policy.scheduled.applyDue allows it.")
+def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -> int:
+    """Report how the live tenant differs from TENANT_DIR (a plan that is not applied).
 
-    Exit status: 0 no drift, 2 drift found, 1 errors. Run it on a schedule (cron or a
-    GitHub workflow) to see changes made outside git, and scheduled changes as they fall due.
+    Exit status: 0 no drift, 2 drift found, 1 errors or a failed due change. Run it on a
+    schedule (cron, or the drift workflow) to see changes made outside git; with
+    --apply-due it also carries out what has fallen due and reports the rest.
 
     \b
     Example:
       reconciler drift tenants/contoso --format markdown
+      0 * * * *  reconciler drift tenants/contoso --apply-due   # hourly, in cron
     """
     from reconciler.reconcile import run_plan
 
     def work() -> int:
-        run = run_plan(tenant_dir, users, progress=_progress)
-        run.connection.close()
-        click.echo(_render(run.plan, fmt), nl=False)
-        if run.plan.errors:
-            _report_blockers(run.plan, fmt)
-            return EXIT_ERROR
-        return EXIT_CHANGES if run.plan.has_changes else EXIT_OK
+        run = run_plan(tenant_dir, users, writable=apply_due, progress=_progress)
+        try:
+            click.echo(_render(run.plan, fmt), nl=False)
+            if run.plan.errors:
+                _report_blockers(run.plan, fmt)
+                return EXIT_ERROR
+            due = [c for c in run.plan.changes if c.due]
+            if apply_due and due:
+                return _apply_due(run, due)
+            return EXIT_CHANGES if run.plan.has_changes else EXIT_OK
+        finally:
+            run.connection.close()
 
     return _guarded(work)
+
+
+def _apply_due(run: Any, due: list) -> int:
+    """Carry out only the changes whose schedule has come; the rest stays drift."""
+    from dataclasses import replace
+
+    from reconciler.plan.limits import check_limits
+    from reconciler.reconcile import run_apply
+
+    config = run.desired.config
+    if not config.policy.apply_due:
+        click.echo(f"{len(due)} due change(s) not carried out: policy.scheduled.applyDue is "
+                   f"not true in {config.source.file}", err=True)
+        return EXIT_CHANGES
+    subset = replace(run.plan, changes=due, refusals=[])
+    subset.refusals = check_limits(subset, run.desired, run.live)
+    if subset.refusals:
+        _report_blockers(subset, "text")
+        return EXIT_ERROR
+    click.echo(f"Carrying out {len(due)} due change(s).", err=True)
+    ctx = run_apply(replace(run, plan=subset), progress=_progress)
+    code = _report_outcomes(ctx.outcomes)
+    rest = len(run.plan.changes) - len(due)
+    if code == EXIT_OK and rest:
+        click.echo(f"{rest} other difference(s) remain: drift to review in git.", err=True)
+    return code if code != EXIT_OK else (EXIT_CHANGES if rest else EXIT_OK)
 
 
 @cli.group()

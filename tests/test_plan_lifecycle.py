@@ -245,3 +245,36 @@ def test_the_demo_leaver_is_scheduled_today_and_blocked_after_the_date(tmp_path)
     assert "- license: SPE_E3 (signIn.onBlock)" in drift.stdout
     assert cli_run("apply", str(demo), "--auto-approve", env=later).exit_code == 0
     assert cli_run("drift", str(demo), env=later).exit_code == 0
+
+
+def test_a_scheduled_drift_run_carries_out_only_what_has_fallen_due(tmp_path, clock):
+    users = {
+        "bob": "userPrincipalName: bob@contoso.com\n"
+               "groups: [Oncall, Staff, {name: Engineering, until: 2026-12-31}]\n",
+        "alice": "userPrincipalName: alice@contoso.com\nprofile: {jobTitle: Lead}\n"}
+    folder = make_tenant(tmp_path, users)
+    db = store(folder)
+    with db.transaction():
+        db.set_member(oid("group:Engineering"), oid("bob@contoso.com"), True)
+    later = {"RECONCILER_NOW": "2027-01-02T00:00:00Z"}
+    refused = cli_run("drift", str(folder), "--apply-due", env=later)
+    assert refused.exit_code == 2
+    assert "1 due change(s) not carried out: policy.scheduled.applyDue" in refused.stderr
+    tenant = folder / "tenant.yaml"
+    tenant.write_text(tenant.read_text() + "  scheduled: {applyDue: true}\n")
+    result = cli_run("drift", str(folder), "--apply-due", env=later)
+    assert result.exit_code == 2  # alice's title is drift for review, not due
+    assert "- group: Engineering (until 2026-12-31 passed)" in result.stdout
+    assert "Apply complete: 1 applied" in result.stdout
+    assert not store(folder).is_member(oid("group:Engineering"), oid("bob@contoso.com"))
+    clock(later["RECONCILER_NOW"])
+    remaining = plan_of(folder)
+    assert [(c.user, c.kind) for c in remaining.changes] == [("alice@contoso.com", "profile")]
+
+
+def test_an_expired_entry_goes_even_under_additive_policy(tmp_path):
+    folder = make_tenant(tmp_path, {"bob": "userPrincipalName: bob@contoso.com\n"
+                                           "groups: [{name: Oncall, until: 2026-01-31}]\n"},
+                         memberships="additive")
+    assert [(c.op, c.target, c.due) for c in plan_of(folder).changes] == [
+        ("remove", "Oncall", True)]

@@ -75,8 +75,8 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                     apply={"address": address, "role": permission.role, "id": existing["id"]})
         else:
             ctx.unchanged(user)
-    if ctx.authoritative:
-        for address in sorted(set(current) - wanted):
+    for address in sorted(set(current) - wanted):
+        if ctx.authoritative or ctx.expired(user, "calendarPermission", address):
             ctx.add(user, "calendarPermission", "remove", address,
                     f"{address}: {current[address].get('role')}", None,
                     apply={"address": address, "id": current[address]["id"]})

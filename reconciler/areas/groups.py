@@ -63,7 +63,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         group = ctx.live.groups[group_id]
         if not group.writable:
             ctx.note(user, "group", group.display_name, f"not manageable: {_why_not(group)}")
-        elif ctx.authoritative or stripped:
+        elif ctx.authoritative or stripped or ctx.expired(user, "group", group.display_name):
             ctx.add(user, "group", "remove", group.display_name, group.display_name, None,
                     apply=_target(group), facts=facts,
                     note="signIn.onBlock" if stripped else None)

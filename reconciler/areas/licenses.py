@@ -65,9 +65,10 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         else:
             ctx.unchanged(user)
     for sku_id in sorted(current):
-        if sku_id in wanted or not (ctx.authoritative or stripped):
-            continue
         name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
+        if sku_id in wanted or not (ctx.authoritative or stripped or
+                                    ctx.expired(user, "license", name)):
+            continue
         ctx.add(user, "license", "remove", name, name, None, apply={"skuId": sku_id},
                 facts=facts, note="signIn.onBlock" if stripped else None)
     for sku_id in sorted(inherited - set(wanted) - set(current)):

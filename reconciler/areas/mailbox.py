@@ -119,9 +119,9 @@ def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str
                            "automapping": entry.extra["automapping"]})
         else:
             ctx.unchanged(user)
-    if ctx.authoritative:
-        for key in sorted(set(current) - set(wanted)):
-            target = f"{right}: {key}"
+    for key in sorted(set(current) - set(wanted)):
+        target = f"{right}: {key}"
+        if ctx.authoritative or ctx.expired(user, "mailboxPermission", target):
             ctx.add(user, "mailboxPermission", "remove", target, target, None,
                     apply={"right": right, "trustee": key})
 

@@ -54,9 +54,10 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                 facts=facts, note=window_note(entry.window))
     protected = user.upn.lower() in ctx.desired.config.policy.protected_users
     for role_id, assignment in sorted(direct.items()):
-        if role_id in wanted or not (ctx.authoritative or stripped):
-            continue
         name = ctx.live.roles.get(role_id, role_id)
+        if role_id in wanted or not (ctx.authoritative or stripped or
+                                     ctx.expired(user, "directoryRole", name)):
+            continue
         if protected:
             ctx.error(user, ("directoryRoles",), f"{user.upn} is protected: it is never "
                       f"stripped of roles (would remove {name}; policy.protectedUsers in "

@@ -29,6 +29,11 @@ class Change:
     note: str | None = None  # e.g. "until 2026-12-31", shown beside the change
 
     @property
+    def due(self) -> bool:
+        """Made by a schedule (from, until, signIn.blockAt) whose time has come."""
+        return bool(self.apply.get("due"))
+
+    @property
     def privileged(self) -> bool:
         """Shown first to reviewers: roles, disabling, deletion, license removal."""
         if self.kind == "directoryRole":

@@ -27,6 +27,8 @@ class PlanContext:
     # fields the creation itself already sets.
     patch_after_create: dict[str, frozenset[str]] = field(default_factory=dict)
     seats: dict[str, list[tuple[DesiredUser, tuple]]] = field(default_factory=dict)
+    # Entries whose from/until boundary has passed: (upn, kind, target) -> (op, note)
+    passed: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.resolver = Resolver(self.live)
@@ -34,6 +36,11 @@ class PlanContext:
     @property
     def authoritative(self) -> bool:
         return self.desired.config.policy.memberships == "authoritative"
+
+    def expired(self, user: DesiredUser, kind: str, target: str) -> bool:
+        """Whether the file listed this entry with an `until` that has passed: it goes,
+        whatever the memberships policy."""
+        return self.passed.get((user.upn.lower(), kind, target), ("", ""))[0] == "remove"
 
     def block_due(self, user: DesiredUser) -> bool:
         """Whether the user's scheduled sign-in block has fallen due."""
@@ -57,7 +64,14 @@ class PlanContext:
         keys = tuple(sorted(set(facts)))
         for key in keys:
             self.plan.facts[key] = fingerprint(fact_value(self.live, key))
-        change = Change(user.upn, kind, op, target, before, after, apply or {}, keys, note)
+        detail = dict(apply or {})
+        boundary = self.passed.get((user.upn.lower(), kind, str(target)))
+        if boundary and boundary[0] == op:
+            detail["due"] = True  # a scheduled change that has fallen due
+            note = boundary[1] if op == "remove" else note
+        if note and note.startswith("signIn."):
+            detail["due"] = True
+        change = Change(user.upn, kind, op, target, before, after, detail, keys, note)
         self.plan.changes.append(change)
         return change
 
@@ -78,6 +92,11 @@ class PlanContext:
         if window.end and window.end > self.now:
             self.plan.scheduled.append(Scheduled(user.upn, kind, "remove", target,
                                                  format_instant(window.end)))
+        key = (user.upn.lower(), kind, target)
+        if window.end and window.end <= self.now:
+            self.passed[key] = ("remove", f"until {window.end_text} passed")
+        elif window.start and window.start <= self.now:
+            self.passed[key] = ("add", f"from {window.start_text}")
         return window.active(self.now)
 
 
