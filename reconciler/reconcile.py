@@ -10,6 +10,7 @@ from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.stale import moved_facts
+from reconciler.apply.trail import append_trail
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant
 from reconciler.desired.problems import InputError
@@ -66,9 +67,14 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
 def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContext:
     """Carry out `run.plan` against the live state it was made from; the context holds
     each change's outcome and any generated passwords."""
+    config = run.desired.config
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
-                       run.desired.config.folder, progress)
-    apply_changes(ctx, run.plan.changes)
+                       config.folder, progress)
+    try:
+        apply_changes(ctx, run.plan.changes)
+    finally:  # a run stopped halfway still records what it did
+        append_trail(config.audit_file, ctx.outcomes, config.domain, clock.now(),
+                     config.folder)
     return ctx
 
 

@@ -1,0 +1,52 @@
+"""The apply audit trail: one JSON line per change, failures included, never a secret."""
+
+from __future__ import annotations
+
+import json
+
+from tests.tenancy import cli_run, make_tenant, oid, store
+
+
+def test_an_apply_with_a_failure_in_the_middle_records_every_change(tmp_path):
+    folder = make_tenant(tmp_path, {
+        "alice": "userPrincipalName: alice@contoso.com\nprofile: {jobTitle: Lead}\n"
+                 "groups: [Engineering, Staff, Approvers, Oncall]\n"
+                 "actions: [{id: pw1, do: resetPassword}]\n",
+        "bob": "userPrincipalName: bob@contoso.com\nprofile: {city: Bergen}\n"})
+    saved = tmp_path / "plan.json"
+    assert cli_run("plan", str(folder), "--out", str(saved)).exit_code == 0
+    db = store(folder)
+    with db.transaction():  # Oncall becomes dynamic after the plan: its add fails at apply
+        group = db.get_object(oid("group:Oncall"))
+        group.pop("@kind")
+        db.put_object("group", {**group, "groupTypes": ["DynamicMembership"]})
+    env = {"GITHUB_SHA": "0123456789abcdef", "GITHUB_ACTOR": "octocat"}
+    passwords = tmp_path / "pw.tsv"
+    result = cli_run("apply", str(folder), "--plan", str(saved), "--password-out",
+                     str(passwords), env=env)
+    assert result.exit_code == 1
+    assert "failed: alice@contoso.com group add Oncall" in result.stderr
+    trail = (folder / ".reconciler" / "audit.jsonl").read_text()
+    records = [json.loads(line) for line in trail.splitlines()]
+    assert sorted((r["user"].split("@")[0], r["kind"], r["op"], r["outcome"])
+                  for r in records) == [
+        ("alice", "action", "invoke", "applied"), ("alice", "group", "add", "failed"),
+        ("alice", "profile", "change", "applied"), ("bob", "profile", "add", "applied")]
+    failed = next(r for r in records if r["outcome"] == "failed")
+    assert "membershipRule" in failed["message"]
+    assert all(r["commit"] == "0123456789abcdef" and r["actor"] == "octocat" and
+               r["tenant"] == "contoso.onmicrosoft.com" for r in records)
+    password = passwords.read_text().split("\t")[1].strip()
+    assert password not in trail
+    assert cli_run("apply", str(folder), "--auto-approve").exit_code == 1  # Oncall: an error
+    assert len((folder / ".reconciler" / "audit.jsonl").read_text().splitlines()) == 4
+
+
+def test_the_trail_file_is_named_in_tenant_yaml(tmp_path):
+    folder = make_tenant(tmp_path, {"bob": "userPrincipalName: bob@contoso.com\n"
+                                           "profile: {city: Bergen}\n"})
+    tenant = folder / "tenant.yaml"
+    tenant.write_text(tenant.read_text() + "audit: {file: logs/changes.jsonl}\n")
+    assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
+    lines = (folder / "logs" / "changes.jsonl").read_text().splitlines()
+    assert [json.loads(line)["outcome"] for line in lines] == ["applied"]
