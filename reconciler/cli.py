@@ -364,6 +364,48 @@ def _apply_due(run: Any, due: list) -> int:
     return code if code != EXIT_OK else (EXIT_CHANGES if rest else EXIT_OK)
 
 
+@cli.command("import")
+@click.option("--tenant", "tenant_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="The tenant folder (its tenant.yaml says where the tenant is).")
+@USER_OPTION
+def import_command(tenant_dir: Path, users: tuple[str, ...]) -> int:
+    """Write a YAML file under TENANT_DIR/users/ for each live user (or each --user).
+
+    Files hold only what differs from a new user's defaults, with references by name, so
+    `reconciler plan` right after shows no changes. Users that already have a file are
+    left alone. Sends no change.
+
+    \b
+    Example:
+      reconciler import --tenant tenants/contoso
+      reconciler import --tenant tenants/contoso --user alain.charon@contoso.com
+    """
+    from reconciler.importer import import_users
+
+    def work() -> int:
+        written, skipped = import_users(tenant_dir, users, progress=_progress)
+        for path in written:
+            click.echo(str(path))
+        if skipped:
+            click.echo(f"{len(skipped)} user(s) already have a file and were left alone.",
+                       err=True)
+        missing = sorted({u.lower() for u in users} - {p.lower() for p in skipped} -
+                         {_upn_of(p) for p in written})
+        for upn in missing:
+            click.echo(f"error: --user {upn}: no such user in the tenant", err=True)
+        click.echo(f"Imported {len(written)} user(s) into {tenant_dir / 'users'}.", err=True)
+        return EXIT_ERROR if missing else EXIT_OK
+
+    return _guarded(work)
+
+
+def _upn_of(path: Path) -> str:
+    import yaml
+
+    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["userPrincipalName"]).lower()
+
+
 @cli.group()
 def emulator() -> None:
     """A local stand-in tenant: Microsoft Graph, the Exchange admin API and sign-in.

@@ -57,6 +57,15 @@ def load_tenant_or_raise(folder: Path) -> DesiredTenant:
     return result.tenant
 
 
+def load_config(folder: Path) -> TenantConfig:
+    """tenant.yaml alone (import and other commands that need no user files)."""
+    result = LoadResult(tenant=None)
+    config = _load_config(folder, result)
+    if result.problems or config is None:
+        raise InputError(sorted(result.problems))
+    return config
+
+
 def _load_config(folder: Path, result: LoadResult) -> TenantConfig | None:
     path = folder / TENANT_FILE
     display = _display(folder, path)

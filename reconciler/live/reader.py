@@ -33,6 +33,8 @@ def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]]
     state = LiveState()
     _read_users(graph, state, "managers" in needs)
     say(f"read: users={len(state.users)}")
+    every = [u.upn for u in state.users.values()]
+    per_user = {tag: set(every) if "*" in upns else upns for tag, upns in per_user.items()}
     if "deleted" in needs:
         for item in graph.list(api.deleted_users().path):
             state.deleted_users[item["userPrincipalName"].lower()] = item["id"]
