@@ -319,11 +319,16 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
       reconciler drift tenants/contoso --format markdown
       0 * * * *  reconciler drift tenants/contoso --apply-due   # hourly, in cron
     """
+    from reconciler import clock
+    from reconciler.live.audits import attribute, read_audits
     from reconciler.reconcile import run_plan
 
     def work() -> int:
         run = run_plan(tenant_dir, users, writable=apply_due, progress=_progress)
         try:
+            if run.plan.changes:
+                run.plan.attribution = attribute(run.plan, run.live,
+                                                 read_audits(run.connection.graph, clock.now()))
             click.echo(_render(run.plan, fmt), nl=False)
             if run.plan.errors:
                 _report_blockers(run.plan, fmt)

@@ -15,7 +15,8 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 999
 Predicate = Callable[[dict[str, Any]], bool]
 
-_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|([(),:])|([^\s(),:']+))")
+_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(\d{4}-\d{2}-\d{2}T[\d:.]+(?:Z|[+-]\d{2}:\d{2})?)"
+                    r"|([(),:])|([^\s(),:']+))")
 
 
 def unsupported(message: str) -> GraphError:
@@ -57,7 +58,7 @@ def _tokens(text: str) -> list[str]:
             if text[position:].strip() == "":
                 break
             raise unsupported(f"Invalid filter clause: unexpected '{text[position:]}'.")
-        token = found.group(1) or found.group(2) or found.group(3)
+        token = found.group(1) or found.group(2) or found.group(3) or found.group(4)
         if token:
             out.append(token)
         position = found.end()

@@ -119,6 +119,7 @@ class Plan:
     unchanged: dict[str, int] = field(default_factory=dict)  # user -> managed fields unchanged
     users: list[str] = field(default_factory=list)  # users the plan looked at
     refusals: list[str] = field(default_factory=list)
+    attribution: list[dict[str, Any]] = field(default_factory=list)  # drift: who, when
 
     def sort(self) -> None:
         self.changes.sort(key=Change.sort_key)

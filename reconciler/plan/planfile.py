@@ -29,6 +29,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
                     "message": e.message, "text": str(e)} for e in plan.errors],
         "warnings": list(plan.warnings),
         "refusals": list(plan.refusals),
+        "attribution": list(plan.attribution),
         "users": list(plan.users),
         "facts": dict(sorted(plan.facts.items())),
     }
@@ -56,6 +57,8 @@ def load(path: Path) -> Plan:
     plan.errors = [Problem(e["file"], e["line"], e["col"], e["path"], e["message"])
                    for e in data.get("errors", [])]
     plan.warnings = list(data.get("warnings", []))
+    plan.refusals = list(data.get("refusals", []))
+    plan.attribution = list(data.get("attribution", []))
     plan.users = list(data.get("users", []))
     plan.facts = dict(data.get("facts", {}))
     return plan

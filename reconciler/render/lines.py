@@ -131,6 +131,11 @@ def collapsed_notes(plan: Plan, shown: int = 3) -> list[str]:
     return lines
 
 
+def attribution_lines(plan: Plan) -> list[str]:
+    return [f"{a['user']} {a['kind']} {a['target']}: {a['activity']} by {a['by']} at {a['at']}"
+            for a in plan.attribution]
+
+
 def summary_line(plan: Plan) -> str:
     if not plan.changes:
         return "No changes. The tenant matches the desired state."

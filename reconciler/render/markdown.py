@@ -34,6 +34,12 @@ def render_markdown(plan: Plan) -> str:
             if hidden:
                 out.append(f"# ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
             out += ["```", "", "</details>", ""]
+    if plan.attribution:
+        out += ["#### Changed outside git", "", "| user | what | activity | by | at |",
+                "| --- | --- | --- | --- | --- |"]
+        out += [f"| `{a['user']}` | {a['kind']} {a['target']} | {a['activity']} | {a['by']} | "
+                f"{a['at']} |" for a in plan.attribution]
+        out.append("")
     if plan.scheduled:
         out += ["#### Scheduled", "", "| due | user | change |", "| --- | --- | --- |"]
         for item in plan.scheduled:

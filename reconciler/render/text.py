@@ -7,6 +7,7 @@ import click
 from reconciler.plan.change import Plan
 from reconciler.render.lines import (
     LEGEND,
+    attribution_lines,
     by_user,
     category,
     change_lines,
@@ -47,6 +48,10 @@ def render_text(plan: Plan, colour: bool = False) -> str:
                 out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
                            "hidden)")
             out.append("")
+    if plan.attribution:
+        out.append("Changed outside git (directory audit log):")
+        out.extend(f"  {line}" for line in attribution_lines(plan))
+        out.append("")
     if plan.notes:
         out.append("Not manageable (left as they are):")
         out.extend(f"  {line}" for line in collapsed_notes(plan))
