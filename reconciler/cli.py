@@ -465,6 +465,15 @@ def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anon
     return EXIT_OK
 
 
+def _register_ci() -> None:
+    from reconciler.cli_ci import ci
+
+    cli.add_command(ci)
+
+
+_register_ci()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli()

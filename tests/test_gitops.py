@@ -1,0 +1,140 @@
+"""The GitHub side, tested locally: changed tenants, comment and issue bodies, workflows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reconciler import gitops
+from reconciler.plan.planfile import load
+from tests.conftest import REPO
+from tests.tenancy import cli_run
+
+GOLDEN = Path(__file__).parent / "golden"
+WORKFLOWS = REPO / ".github" / "workflows"
+
+
+def test_changed_tenants_from_paths():
+    existing = ["tenants/a", "tenants/b", "tenants/c"]
+    assert gitops.changed_tenants(["tenants/b/users/x.yaml", "README.md"], "tenants",
+                                  existing) == ["tenants/b"]
+    assert gitops.changed_tenants(["tenants/gone/tenant.yaml"], "tenants", existing) == []
+    assert gitops.changed_tenants(["schemas/user.schema.json"], "tenants", existing) == existing
+    assert gitops.changed_tenants(["docs/x.md"], "tenants", existing) == []
+
+
+def test_changed_tenants_between_two_commits(tmp_path, monkeypatch):
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True,
+                       env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x",
+                            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x"})
+    for name in ("alpha", "beta"):
+        (tmp_path / "tenants" / name / "users").mkdir(parents=True)
+        (tmp_path / "tenants" / name / "tenant.yaml").write_text("x: 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "one")
+    (tmp_path / "tenants" / "beta" / "users" / "new.yaml").write_text("y: 1\n")
+    git("add", ".")
+    git("commit", "-qm", "two")
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("ci", "changed-tenants", "--base", "HEAD~1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == ["tenants/beta"]
+    assert json.loads(cli_run("ci", "tenants", "--json").stdout) == ["tenants/alpha",
+                                                                    "tenants/beta"]
+
+
+@pytest.fixture(scope="module")
+def golden_plan(tmp_path_factory):
+    from tests.tenancy import make_tenant, plan_of
+    from tests.test_render_golden import USERS
+
+    os.environ["RECONCILER_NOW"] = "2026-11-22T10:00:00Z"
+    try:
+        return plan_of(make_tenant(tmp_path_factory.mktemp("gitops"), USERS))
+    finally:
+        del os.environ["RECONCILER_NOW"]
+
+
+@pytest.mark.parametrize("name", ["comment.md", "issue.md"])
+def test_comment_and_issue_bodies_match_their_golden_files(golden_plan, tmp_path, name):
+    from reconciler.plan.planfile import save
+
+    saved = tmp_path / "plan.json"
+    save(golden_plan, saved)
+    command = "comment-body" if name == "comment.md" else "issue-body"
+    text = cli_run("ci", command, str(saved), env={"GITHUB_SERVER_URL": "https://github.com",
+                                                    "GITHUB_REPOSITORY": "acme/identity",
+                                                    "GITHUB_RUN_ID": "42"}).stdout
+    if os.environ.get("UPDATE_GOLDEN"):
+        (GOLDEN / name).write_text(text)
+    assert text == (GOLDEN / name).read_text()
+    marker = "plan" if name == "comment.md" else "drift"
+    assert text.startswith(f"<!-- reconciler:{marker}:contoso.onmicrosoft.com -->\n")
+    assert load(saved).tenant == "contoso.onmicrosoft.com"
+    title = cli_run("ci", "issue-body", str(saved), "--title").stdout
+    assert title == "Drift in contoso.onmicrosoft.com\n"
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def runs(document: dict) -> list[str]:
+    return [step["run"] for job in document["jobs"].values() for step in job.get("steps", [])
+            if "run" in step]
+
+
+@pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml", "ci.yml"])
+def test_workflows_are_well_formed(name):
+    document = workflow(name)
+    assert document[True] if True in document else document["on"]  # YAML 1.1 reads `on` as True
+    for job in document["jobs"].values():
+        assert job["runs-on"] == "ubuntu-latest"
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step)
+    for script in runs(document):  # untrusted event data only through env, never inline
+        assert "${{" not in script
+
+
+@pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml"])
+def test_workflows_sign_in_with_oidc_and_store_no_secret(name):
+    text = (WORKFLOWS / name).read_text()
+    assert workflow(name)["permissions"]["id-token"] == "write"
+    assert "secrets." not in text
+
+
+def test_apply_runs_in_an_environment_and_never_twice_at_once_per_tenant():
+    job = workflow("apply.yml")["jobs"]["apply"]
+    assert job["environment"] == "production"
+    assert job["concurrency"]["group"] == "reconciler-apply-${{ matrix.tenant }}"
+    assert job["concurrency"]["cancel-in-progress"] is False
+    assert any("--plan plan.json" in step.get("with", {}).get("args", "")
+               for step in job["steps"])
+
+
+def test_the_action_is_a_composite_using_its_inputs():
+    action = yaml.safe_load((REPO / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    script = action["runs"]["steps"][-1]["run"]
+    assert "$ARGS" in script and "${{" not in script
+    assert set(action["inputs"]) == {"args", "allow-exit-codes", "output-file",
+                                     "python-version"}
+
+
+def test_the_pre_commit_hook_validates_the_changed_tenants(tmp_path):
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["entry"] == "reconciler ci validate-changed"
+    good = cli_run("ci", "validate-changed", str(REPO / "tenants/demo/users/it/sam.porter.yaml"))
+    assert good.exit_code == 0 and "1 tenant folder(s) valid." in good.stdout
+    from tests.conftest import write_tenant
+
+    folder = write_tenant(tmp_path, {"users/a.yaml": "userPrincipalName: nope\n"})
+    bad = cli_run("ci", "validate-changed", str(folder / "users" / "a.yaml"))
+    assert bad.exit_code == 1 and "userPrincipalName" in bad.stderr
