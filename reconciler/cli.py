@@ -93,7 +93,7 @@ FORMAT_OPTION = click.option("--format", "fmt", default="text", show_default=Tru
                              help="text for a terminal, markdown for a PR comment, json.")
 
 
-def _progress(message: str) -> None:
+def report_progress(message: str) -> None:
     click.echo(message, err=True)
 
 
@@ -102,7 +102,7 @@ def _runtime_error(summary: str, advice: str) -> int:
     return EXIT_ERROR
 
 
-def _guarded(work: Callable[[], int]) -> int:
+def guarded(work: Callable[[], int]) -> int:
     """Run a command body; input, sign-in and service errors become exit 1 with advice."""
     from reconciler.desired.problems import InputError
     from reconciler.graph.errors import AuthError, GraphError, ReadOnlyError, UnreachableError
@@ -183,7 +183,7 @@ def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
     from reconciler.reconcile import run_plan
 
     def work() -> int:
-        run = run_plan(tenant_dir, users, progress=_progress)
+        run = run_plan(tenant_dir, users, progress=report_progress)
         run.connection.close()
         click.echo(_render(run.plan, fmt), nl=False)
         blocked = _report_blockers(run.plan, fmt)
@@ -200,7 +200,7 @@ def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
             return EXIT_CHANGES
         return EXIT_OK
 
-    return _guarded(work)
+    return guarded(work)
 
 
 @cli.command()
@@ -231,11 +231,11 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
         if plan_file is not None:
             saved = load(plan_file)
             click.echo(_render(saved, "text"), nl=False)
-            run, ctx = apply_saved(tenant_dir, saved, progress=_progress)
+            run, ctx = apply_saved(tenant_dir, saved, progress=report_progress)
             run.connection.close()
             _deliver_passwords(ctx.secrets, password_out)
             return _report_outcomes(ctx.outcomes)
-        run = run_plan(tenant_dir, writable=True, progress=_progress)
+        run = run_plan(tenant_dir, writable=True, progress=report_progress)
         try:
             click.echo(_render(run.plan, "text"), nl=False)
             if _report_blockers(run.plan, "text"):
@@ -245,13 +245,13 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
             if not auto_approve and not _confirmed():
                 click.echo("Apply cancelled; nothing was sent.", err=True)
                 return EXIT_ERROR
-            ctx = run_apply(run, progress=_progress)
+            ctx = run_apply(run, progress=report_progress)
             _deliver_passwords(ctx.secrets, password_out)
             return _report_outcomes(ctx.outcomes)
         finally:
             run.connection.close()
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def _confirmed() -> bool:
@@ -324,7 +324,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
     from reconciler.reconcile import run_plan
 
     def work() -> int:
-        run = run_plan(tenant_dir, users, writable=apply_due, progress=_progress)
+        run = run_plan(tenant_dir, users, writable=apply_due, progress=report_progress)
         try:
             if run.plan.changes:
                 run.plan.attribution = attribute(run.plan, run.live,
@@ -340,7 +340,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
         finally:
             run.connection.close()
 
-    return _guarded(work)
+    return guarded(work)
 
 
 def _apply_due(run: Any, due: list) -> int:
@@ -361,7 +361,7 @@ def _apply_due(run: Any, due: list) -> int:
         _report_blockers(subset, "text")
         return EXIT_ERROR
     click.echo(f"Carrying out {len(due)} due change(s).", err=True)
-    ctx = run_apply(replace(run, plan=subset), progress=_progress)
+    ctx = run_apply(replace(run, plan=subset), progress=report_progress)
     code = _report_outcomes(ctx.outcomes)
     rest = len(run.plan.changes) - len(due)
     if code == EXIT_OK and rest:
@@ -369,109 +369,16 @@ def _apply_due(run: Any, due: list) -> int:
     return code if code != EXIT_OK else (EXIT_CHANGES if rest else EXIT_OK)
 
 
-@cli.command("import")
-@click.option("--tenant", "tenant_dir", required=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="The tenant folder (its tenant.yaml says where the tenant is).")
-@USER_OPTION
-def import_command(tenant_dir: Path, users: tuple[str, ...]) -> int:
-    """Write a YAML file under TENANT_DIR/users/ for each live user (or each --user).
-
-    Files hold only what differs from a new user's defaults, with references by name, so
-    `reconciler plan` right after shows no changes. Users that already have a file are
-    left alone. Sends no change.
-
-    \b
-    Example:
-      reconciler import --tenant tenants/contoso
-      reconciler import --tenant tenants/contoso --user alain.charon@contoso.com
-    """
-    from reconciler.importer import import_users
-
-    def work() -> int:
-        written, skipped = import_users(tenant_dir, users, progress=_progress)
-        for path in written:
-            click.echo(str(path))
-        if skipped:
-            click.echo(f"{len(skipped)} user(s) already have a file and were left alone.",
-                       err=True)
-        missing = sorted({u.lower() for u in users} - {p.lower() for p in skipped} -
-                         {_upn_of(p) for p in written})
-        for upn in missing:
-            click.echo(f"error: --user {upn}: no such user in the tenant", err=True)
-        click.echo(f"Imported {len(written)} user(s) into {tenant_dir / 'users'}.", err=True)
-        return EXIT_ERROR if missing else EXIT_OK
-
-    return _guarded(work)
-
-
-def _upn_of(path: Path) -> str:
-    import yaml
-
-    return str(yaml.safe_load(path.read_text(encoding="utf-8"))["userPrincipalName"]).lower()
-
-
-@cli.group()
-def emulator() -> None:
-    """A local stand-in tenant: Microsoft Graph, the Exchange admin API and sign-in.
-
-    \b
-    Example:
-      reconciler emulator serve --db tenant.db --seed tenants/demo/emulator-seed.json
-    """
-
-
-@emulator.command("serve")
-@click.option("--db", "database", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file holding the tenant's state (created when missing).")
-@click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSON document of Graph collections loaded into a new database.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8400, show_default=True, type=int, help="Port (0 picks one).")
-@click.option("--anonymous", is_flag=True, help="Accept requests without a bearer token.")
-@click.option("--faults", default="", metavar="SPEC",
-              help="Injected faults, e.g. 'throttle=0.1,error5xx=0.02,latency=30ms,lag=2s' "
-                   "(also drop, commitfail, retryafter, budget, writebudget, tokenttl, seed).")
-def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anonymous: bool,
-                   faults: str) -> int:
-    """Serve an emulated tenant on HTTP until interrupted.
-
-    Point a tenant at it with `graph: {url: http://127.0.0.1:PORT}`; sign in with any client
-    id and secret unless the seed lists `applications`.
-
-    \b
-    Example:
-      reconciler emulator serve --db /tmp/t.db --port 8400 --faults 'throttle=0.1'
-    """
-    from reconciler.emulator.app import Emulator
-    from reconciler.emulator.faults import Faults, FaultSpecError
-    from reconciler.emulator.server import make_server
-
-    try:
-        parsed = Faults.parse(faults)
-    except FaultSpecError as exc:
-        raise click.UsageError(f"--faults: {exc}") from exc
-    instance = Emulator(database, seed=seed, anonymous=anonymous, faults=parsed)
-    server = make_server(instance, host, port)
-    address = f"http://{host}:{server.server_address[1]}"
-    click.echo(f"emulator: serving tenant {instance.tenant_id} on {address} "
-               f"({'anonymous' if anonymous else 'bearer tokens required'})", err=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("emulator: stopped", err=True)
-    finally:
-        server.server_close()
-    return EXIT_OK
-
-
-def _register_ci() -> None:
+def _register_more() -> None:
     from reconciler.cli_ci import ci
+    from reconciler.cli_tools import emulator, import_command
 
+    cli.add_command(import_command)
     cli.add_command(ci)
+    cli.add_command(emulator)
 
 
-_register_ci()
+_register_more()
 
 
 def main() -> None:
