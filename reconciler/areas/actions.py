@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import APPLIED, FAILED, SKIPPED
 from reconciler.areas import Step
+from reconciler.areas.state_extension import write_state
 from reconciler.areas.user import INVITE_REDIRECT, generate_password
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError, UnreachableError
-from reconciler.live.reader import STATE_EXTENSION
 from reconciler.plan.change import SENSITIVE
 
 if TYPE_CHECKING:
@@ -81,45 +81,23 @@ def _invoke(ctx: ApplyContext, change: Change, user_id: str) -> None:
     detail = change.apply
     do = detail["do"]
     if do == "revokeSessions":
-        result = ctx.graph.write("POST", api.revoke_sessions(user_id).path)
-    elif do in ("resetPassword", "expirePassword"):
-        if do == "resetPassword":
-            source = detail.get("passwordFrom")
-            password = os.environ.get(source.removeprefix("env:"), "") if source else \
-                generate_password()
-            profile = {"password": password,
-                       "forceChangePasswordNextSignIn": detail.get("forceChange", True)}
-            if not source:
-                ctx.secrets.append((change.user, password))
-        else:
-            profile = {"forceChangePasswordNextSignIn": True}
-        result = ctx.graph.write("PATCH", f"/users/{user_id}", {"passwordProfile": profile})
+        request = api.revoke_sessions(user_id)
+    elif do == "resetPassword":
+        source = detail.get("passwordFrom")
+        password = os.environ.get(source.removeprefix("env:"), "") if source else \
+            generate_password()
+        if not source:
+            ctx.secrets.append((change.user, password))
+        request = api.reset_password(user_id, password, detail.get("forceChange", True))
+    elif do == "expirePassword":
+        request = api.expire_password(user_id)
     else:  # resendInvitation
         live = ctx.live.users.get(user_id)
         email = (live.props.get("mail") if live else None) or change.user
-        body = {"invitedUserEmailAddress": email, "inviteRedirectUrl": INVITE_REDIRECT,
-                "sendInvitationMessage": True, "invitedUser": {"id": user_id}}
-        result = ctx.graph.write("POST", "/invitations", body)
+        request = api.invite_guest(email, INVITE_REDIRECT, user_id=user_id)
+    result = ctx.graph.write(request.method, request.path, request.body)
     if result.error is not None:
         raise result.error
-
-
-def _record(ctx: ApplyContext, user_id: str, done: list[str]) -> None:
-    body = {"actionsDone": json.dumps(done)}
-    live = ctx.live.users.get(user_id)
-    if live is not None and live.extension is not None:
-        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
-                        body)
-        return
-    full = {"@odata.type": "microsoft.graph.openTypeExtension",
-            "extensionName": STATE_EXTENSION, **body}
-    result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
-                             already=lambda e: e.status == 409)
-    if result.already:
-        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
-                        body)
-    if live is not None:
-        live.extension = {"id": STATE_EXTENSION, **body}
 
 
 def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
@@ -140,7 +118,7 @@ def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
                     ctx.record(later, SKIPPED, "an earlier action of this user failed")
                 return
             done.append(change.apply["id"])
-            _record(ctx, user_id, done)
+            write_state(ctx, user_id, {"actionsDone": json.dumps(done)})
             ctx.record(change, APPLIED)
 
     ctx.graph.map(run, list(by_user.values()))

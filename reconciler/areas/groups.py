@@ -75,7 +75,7 @@ def _target(group: LiveGroup) -> dict[str, str]:
 
 
 def _is_member(ctx: ApplyContext, group_id: str, user_id: str) -> bool:
-    groups = ctx.graph.list(f"/users/{user_id}/memberOf", {"$select": "id"})
+    groups = ctx.graph.list(api.member_of(user_id).path)
     return any(g["id"] == group_id for g in groups)
 
 

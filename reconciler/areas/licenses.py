@@ -98,7 +98,7 @@ def finish(ctx: PlanContext) -> None:
 
 
 def _landed(ctx: ApplyContext, user_id: str, add: list[dict], remove: list[str]) -> bool:
-    current = ctx.graph.get(f"/users/{user_id}", {"$select": "assignedLicenses"})
+    current = ctx.graph.get(api.get_user(user_id, "assignedLicenses").path)
     held = {a["skuId"]: sorted(a.get("disabledPlans") or [])
             for a in current.get("assignedLicenses") or []}
     return all(held.get(a["skuId"]) == sorted(a["disabledPlans"]) for a in add) and \

@@ -51,7 +51,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
 
 
 def _landed(ctx: ApplyContext, user_id: str, manager_id: str | None) -> bool:
-    found = ctx.graph.get_or_none(f"/users/{user_id}/manager", {"$select": "id"})
+    found = ctx.graph.get_or_none(api.get_manager(user_id).path)
     return (found or {}).get("id") == manager_id
 
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from reconciler.apply.context import FAILED, Write
 from reconciler.areas import Step
+from reconciler.areas.state_extension import write_state
 from reconciler.desired.photo import CONTENT_TYPES, image_format
 from reconciler.graph import requests as api
-from reconciler.live.reader import STATE_EXTENSION
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
@@ -55,27 +55,11 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
             apply={"path": relative, "sha256": digest}, facts=facts)
 
 
-def _record_hash(ctx: ApplyContext, user_id: str, digest: str | None) -> None:
-    live = ctx.live.users.get(user_id)
-    body = {"photoSha256": digest}
-    if live is not None and live.extension is not None:
-        ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION, body).path,
-                        body)
-    else:
-        full = {"@odata.type": "microsoft.graph.openTypeExtension",
-                "extensionName": STATE_EXTENSION, **body}
-        result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
-                                 already=lambda e: e.status == 409)
-        if result.already:
-            ctx.graph.write("PATCH", api.update_extension(user_id, STATE_EXTENSION,
-                                                          body).path, body)
-
-
 def _upload(ctx: ApplyContext, change: Change, folder: Path) -> None:
     user_id = ctx.user_id(change.user)
     if change.op == "remove":
         ctx.send(Write([change], api.delete_photo(user_id), already=lambda e: e.status == 404))
-        _record_hash(ctx, user_id, None)
+        write_state(ctx, user_id, {"photoSha256": None})
         return
     data = (folder / change.apply["path"]).read_bytes()
     if hashlib.sha256(data).hexdigest() != change.apply["sha256"]:
@@ -84,7 +68,7 @@ def _upload(ctx: ApplyContext, change: Change, folder: Path) -> None:
     kind = image_format(data[:16]) or "jpeg"
     result = ctx.send(Write([change], api.put_photo(user_id, data, CONTENT_TYPES[kind])))
     if result.ok:
-        _record_hash(ctx, user_id, change.apply["sha256"])
+        write_state(ctx, user_id, {"photoSha256": change.apply["sha256"]})
 
 
 def apply_photos(ctx: ApplyContext, changes: list[Change]) -> None:

@@ -84,8 +84,7 @@ def _body(changes: list[Change]) -> dict[str, Any]:
 
 
 def _landed(ctx: ApplyContext, user_id: str, body: dict[str, Any]) -> bool:
-    fields = ",".join(body)
-    current = ctx.graph.get(api.get_user(user_id).path.split("?")[0], {"$select": fields})
+    current = ctx.graph.get(api.get_user(user_id, ",".join(body)).path)
     for field, value in body.items():
         if field == EXTENSIONS:
             stored = current.get(EXTENSIONS) or {}

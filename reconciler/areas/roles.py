@@ -98,8 +98,7 @@ def finish(ctx: PlanContext) -> None:
 
 
 def _landed(ctx: ApplyContext, user_id: str, role_id: str) -> bool:
-    found = ctx.graph.list("/roleManagement/directory/roleAssignments",
-                           {"$filter": f"principalId eq '{user_id}'"})
+    found = ctx.graph.list(api.role_assignments_of(user_id).path)
     return any(a["roleDefinitionId"] == role_id for a in found)
 
 

@@ -114,11 +114,8 @@ def _create(ctx: ApplyContext, change: Change) -> None:
             ctx.ids[change.user.lower()] = detail["restore"]
         return
     if "invite" in detail:
-        request = api.invite_guest(detail["invite"], INVITE_REDIRECT)
-        body = {**request.body, "sendInvitationMessage": True}
-        if detail.get("displayName"):
-            body["invitedUserDisplayName"] = detail["displayName"]
-        result = ctx.send(Write([change], api.ApiRequest("POST", "/invitations", body),
+        request = api.invite_guest(detail["invite"], INVITE_REDIRECT, detail.get("displayName"))
+        result = ctx.send(Write([change], request,
                                 recheck=lambda: bool(_find(ctx, change.user))))
         if result.ok and isinstance(result.body, dict) and result.body.get("invitedUser"):
             ctx.ids[change.user.lower()] = result.body["invitedUser"]["id"]

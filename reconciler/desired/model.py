@@ -153,5 +153,8 @@ class DesiredTenant:
     users: list[DesiredUser]
 
     def user(self, upn: str) -> DesiredUser | None:
-        wanted = upn.lower()
-        return next((u for u in self.users if u.upn.lower() == wanted), None)
+        index = self.__dict__.get("_by_upn")
+        if index is None or len(index) != len(self.users):
+            index = {u.upn.lower(): u for u in self.users}
+            self.__dict__["_by_upn"] = index
+        return index.get(upn.lower())

@@ -78,9 +78,28 @@ def find_user(upn: str) -> ApiRequest:
     return ApiRequest("GET", f"/users?$filter=userPrincipalName eq '{quoted}'&$select=id")
 
 
+@operation(_U, "jobTitle,assignedLicenses")
+def get_user(user_id: str, select: str = USER_SELECT) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}?$select={select}")
+
+
+@operation(_U, undocumented="the corpus shows the manager only through $expand "
+                            "(user-list-manager#2); GET .../manager follows graph-contract.md "
+                            "section 2")
+def get_manager(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/manager?$select=id")
+
+
 @operation(_U)
-def get_user(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}?$select={USER_SELECT}")
+def member_of(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/memberOf?$select=id")
+
+
+@operation(_U)
+def role_assignments_of(principal_id: str) -> ApiRequest:
+    return ApiRequest("GET", "/roleManagement/directory/roleAssignments?$select=id,"
+                             f"roleDefinitionId,principalId&$filter=principalId eq "
+                             f"'{principal_id}'")
 
 
 @operation(undocumented="the corpus documents deletedItems cast to groups "
@@ -137,10 +156,11 @@ def list_auth_methods(user_id: str) -> ApiRequest:
                              "phoneType")
 
 
-@operation()
-def list_audits() -> ApiRequest:
+@operation("2026-10-23T00:00:00Z")
+def list_audits(since: str) -> ApiRequest:
     return ApiRequest("GET", "/auditLogs/directoryAudits?$select=id,activityDisplayName,"
-                             "activityDateTime,initiatedBy,targetResources")
+                             "activityDateTime,initiatedBy,targetResources"
+                             f"&$filter=activityDateTime ge {since}")
 
 
 # writes ----------------------------------------------------------------------------------------
@@ -161,6 +181,12 @@ def update_user(user_id: str, changes: dict[str, Any]) -> ApiRequest:
 def reset_password(user_id: str, password: str, force_change: bool) -> ApiRequest:
     return ApiRequest("PATCH", f"/users/{user_id}", {"passwordProfile": {
         "password": password, "forceChangePasswordNextSignIn": force_change}})
+
+
+@operation(_U)
+def expire_password(user_id: str) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}",
+                      {"passwordProfile": {"forceChangePasswordNextSignIn": True}})
 
 
 @operation(_U)
@@ -273,10 +299,18 @@ def revoke_sessions(user_id: str) -> ApiRequest:
     return ApiRequest("POST", f"/users/{user_id}/revokeSignInSessions")
 
 
-@operation("guest@fabrikam.com", "https://myapps.microsoft.com")
-def invite_guest(email: str, redirect: str) -> ApiRequest:
-    return ApiRequest("POST", "/invitations", {"invitedUserEmailAddress": email,
-                                               "inviteRedirectUrl": redirect})
+@operation("guest@fabrikam.com", "https://myapps.microsoft.com", "Guest", None,
+           property_bag="invitation")
+def invite_guest(email: str, redirect: str, display_name: str | None = None,
+                 user_id: str | None = None) -> ApiRequest:
+    """A new invitation, or (with the guest's id) the same one sent again."""
+    body: dict[str, Any] = {"invitedUserEmailAddress": email, "inviteRedirectUrl": redirect,
+                            "sendInvitationMessage": True}
+    if display_name:
+        body["invitedUserDisplayName"] = display_name
+    if user_id:
+        body["invitedUser"] = {"id": user_id}
+    return ApiRequest("POST", "/invitations", body)
 
 
 @operation(_U, "io.reconciler.state",

@@ -10,12 +10,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler.desired.dates import format_instant
+from reconciler.graph import requests as api
 from reconciler.graph.client import GraphClient
 from reconciler.live.state import LiveState
 from reconciler.plan.change import Change, Plan
 
 LOOKBACK_DAYS = 30  # Entra keeps 30 days of directory audits with P1/P2 (7 without)
-AUDIT_SELECT = "id,activityDisplayName,activityDateTime,initiatedBy,targetResources"
 # The activity that would have caused each kind of drift, by the op the plan would do.
 ACTIVITIES = {
     ("group", "add"): "remove member from group", ("group", "remove"): "add member to group",
@@ -28,8 +28,7 @@ ACTIVITIES = {
 
 def read_audits(graph: GraphClient, now: datetime) -> list[dict[str, Any]]:
     since = format_instant(now - timedelta(days=LOOKBACK_DAYS))
-    return graph.list("/auditLogs/directoryAudits", {
-        "$filter": f"activityDateTime ge {since}", "$select": AUDIT_SELECT})
+    return graph.list(api.list_audits(since).path)
 
 
 def _who(record: dict[str, Any]) -> str:

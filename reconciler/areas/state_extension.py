@@ -1,0 +1,29 @@
+"""The user's open extension io.reconciler.state: what this tool keeps on the user itself
+(the SHA-256 of the last photo uploaded, the actions that have run)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from reconciler.graph import requests as api
+from reconciler.live.reader import STATE_EXTENSION
+
+if TYPE_CHECKING:
+    from reconciler.apply.context import ApplyContext
+
+
+def write_state(ctx: ApplyContext, user_id: str, values: dict[str, Any]) -> None:
+    """Set `values` on the user's state extension, creating it the first time."""
+    live = ctx.live.users.get(user_id)
+    update = api.update_extension(user_id, STATE_EXTENSION, values)
+    if live is None or live.extension is None:
+        full = {"@odata.type": "microsoft.graph.openTypeExtension",
+                "extensionName": STATE_EXTENSION, **values}
+        created = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
+                                  already=lambda e: e.status == 409)
+        if created.already:
+            ctx.graph.write(update.method, update.path, update.body)
+    else:
+        ctx.graph.write(update.method, update.path, update.body)
+    if live is not None:
+        live.extension = {**(live.extension or {"id": STATE_EXTENSION}), **values}
