@@ -71,6 +71,13 @@ class ApplyContext:
                 ready.append(change)
         return ready
 
+    def by_user(self, changes: list[Change]) -> dict[str, list[Change]]:
+        """Runnable changes grouped by user (lower-case UPN), each group in plan order."""
+        grouped: dict[str, list[Change]] = {}
+        for change in self.runnable(changes):
+            grouped.setdefault(change.user.lower(), []).append(change)
+        return grouped
+
     def settle(self, write: Write, result: WriteResult) -> None:
         if result.ok:
             status = ALREADY if result.already else APPLIED

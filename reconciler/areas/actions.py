@@ -102,9 +102,7 @@ def _invoke(ctx: ApplyContext, change: Change, user_id: str) -> None:
 
 def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
     """Per user in file order; an action is recorded right after it ran."""
-    by_user: dict[str, list[Change]] = {}
-    for change in sorted(ctx.runnable(changes), key=lambda c: c.apply["order"]):
-        by_user.setdefault(change.user.lower(), []).append(change)
+    by_user = ctx.by_user(sorted(changes, key=lambda c: c.apply["order"]))
 
     def run(user_changes: list[Change]) -> None:
         user_id = ctx.user_id(user_changes[0].user)

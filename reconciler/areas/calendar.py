@@ -97,9 +97,7 @@ def _request(ctx: ApplyContext, change: Change) -> Write:
 
 def apply_calendar(ctx: ApplyContext, changes: list[Change]) -> None:
     """Mailboxes in parallel, one request at a time per mailbox (Outlook's limit is 4)."""
-    by_mailbox: dict[str, list[Change]] = {}
-    for change in ctx.runnable(changes):
-        by_mailbox.setdefault(change.user.lower(), []).append(change)
+    by_mailbox = ctx.by_user(changes)
     ctx.graph.map(lambda group: [ctx.send(_request(ctx, c)) for c in group],
                   list(by_mailbox.values()))
 

@@ -106,9 +106,7 @@ def _landed(ctx: ApplyContext, user_id: str, add: list[dict], remove: list[str])
 
 
 def apply_licenses(ctx: ApplyContext, changes: list[Change]) -> None:
-    by_user: dict[str, list[Change]] = {}
-    for change in ctx.runnable(changes):
-        by_user.setdefault(change.user.lower(), []).append(change)
+    by_user = ctx.by_user(changes)
     writes = []
     for upn, user_changes in sorted(by_user.items()):
         user_id = ctx.user_id(upn)

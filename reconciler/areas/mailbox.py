@@ -176,9 +176,7 @@ def run_cmdlets(ctx: ApplyContext, change: Change) -> None:
 
 def apply_exchange(ctx: ApplyContext, changes: list[Change]) -> None:
     """Mailboxes in parallel, each mailbox's changes one after another."""
-    by_mailbox: dict[str, list[Change]] = {}
-    for change in ctx.runnable(changes):
-        by_mailbox.setdefault(change.user.lower(), []).append(change)
+    by_mailbox = ctx.by_user(changes)
     ctx.graph.map(lambda group: [run_cmdlets(ctx, c) for c in group], list(by_mailbox.values()))
 
 

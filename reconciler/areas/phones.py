@@ -67,9 +67,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
 
 def apply_phones(ctx: ApplyContext, changes: list[Change]) -> None:
     """Per user in order (mobile first when adding, last when removing)."""
-    by_user: dict[str, list[Change]] = {}
-    for change in ctx.runnable(changes):
-        by_user.setdefault(change.user.lower(), []).append(change)
+    by_user = ctx.by_user(changes)
 
     def run(user_changes: list[Change]) -> None:
         user_id = ctx.user_id(user_changes[0].user)

@@ -247,6 +247,13 @@ def decode_token(token: str, name: str = "$skiptoken") -> dict[str, Any]:
         raise bad_request(f"Invalid {name}: the token is malformed or expired.") from exc
 
 
+def count_response(request: Request, count: int) -> Response:
+    """A `/$count` segment: text/plain, and only with ConsistencyLevel: eventual."""
+    if not eventual(request):
+        raise missing_eventual("Request with $count")
+    return Response(200, str(count).encode(), {"content-type": "text/plain"})
+
+
 def page_response(request: Request, items: list[dict[str, Any]], next_state: dict | None,
                   context: str, count: int | None = None) -> Response:
     body: dict[str, Any] = {"@odata.context": f"{request.origin}/v1.0/$metadata#{context}"}

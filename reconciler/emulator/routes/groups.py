@@ -59,10 +59,7 @@ def list_groups(em: Emulator, request: Request) -> Response:
 
 @router.route("GET", V1 + "/groups/$count")
 def count_groups(em: Emulator, request: Request) -> Response:
-    if not odata.eventual(request):
-        raise odata.missing_eventual("Request with $count")
-    total = sum(1 for _ in em.store.all_objects("group"))
-    return Response(200, str(total).encode(), {"content-type": "text/plain"})
+    return odata.count_response(request, sum(1 for _ in em.store.all_objects("group")))
 
 
 @router.route("GET", V1 + "/groups/{key}")
@@ -199,9 +196,7 @@ def list_user_members(em: Emulator, request: Request, key: str) -> Response:
 
 @router.route("GET", V1 + "/groups/{key}/members/microsoft.graph.user/$count")
 def count_user_members(em: Emulator, request: Request, key: str) -> Response:
-    if not odata.eventual(request):
-        raise odata.missing_eventual("Request with $count")
     group = find_group(em, key)
-    count = sum(1 for i in em.store.members_of(group["id"])
-                if (em.store.get_object(i) or {}).get("@kind") == "user")
-    return Response(200, str(count).encode(), {"content-type": "text/plain"})
+    return odata.count_response(request, sum(
+        1 for i in em.store.members_of(group["id"])
+        if (em.store.get_object(i) or {}).get("@kind") == "user"))

@@ -146,10 +146,7 @@ def _hidden_by_lag(em: Emulator, request: Request, user: dict[str, Any]) -> bool
 
 @router.route("GET", V1 + "/users/$count")
 def count_users(em: Emulator, request: Request) -> Response:
-    if not odata.eventual(request):
-        raise odata.missing_eventual("Request with $count")
-    total = sum(1 for _ in em.store.all_objects("user"))
-    return Response(200, str(total).encode(), {"content-type": "text/plain"})
+    return odata.count_response(request, sum(1 for _ in em.store.all_objects("user")))
 
 
 @router.route("GET", V1 + "/me")
@@ -342,15 +339,9 @@ def member_of(em: Emulator, request: Request, key: str) -> Response:
 
 @router.route("GET", V1 + "/users/{key}/memberOf/$count")
 def member_of_count(em: Emulator, request: Request, key: str) -> Response:
-    if not odata.eventual(request):
-        raise odata.missing_eventual("Request with $count")
-    count = len(_member_of(em, key, None))
-    return Response(200, str(count).encode(), {"content-type": "text/plain"})
+    return odata.count_response(request, len(_member_of(em, key, None)))
 
 
 @router.route("GET", V1 + "/users/{key}/memberOf/microsoft.graph.group/$count")
 def member_of_group_count(em: Emulator, request: Request, key: str) -> Response:
-    if not odata.eventual(request):
-        raise odata.missing_eventual("Request with $count")
-    count = len(_member_of(em, key, "group"))
-    return Response(200, str(count).encode(), {"content-type": "text/plain"})
+    return odata.count_response(request, len(_member_of(em, key, "group")))
