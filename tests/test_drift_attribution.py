@@ -53,3 +53,28 @@ def test_drift_names_who_changed_fields_and_memberships(tmp_path):
     text = cli_run("drift", str(folder)).stdout
     assert "Changed outside git (directory audit log):" in text
     assert "alice@contoso.com group Oncall: Add member to group by HR portal at " in text
+
+
+def test_mailbox_permission_drift_is_attributed_from_the_exchange_admin_audit(tmp_path):
+    from reconciler.graph.exchange import ExchangeClient
+    from tests.tenancy import E3, small_seed
+
+    seed = small_seed()
+    bob = next(u for u in seed["users"] if u["userPrincipalName"] == "bob@contoso.com")
+    bob["assignedLicenses"] = [{"skuId": E3, "disabledPlans": []}]
+    folder = make_tenant(tmp_path, {"alice": "userPrincipalName: alice@contoso.com\n"
+                                             "mailbox: {permissions: {sendAs: []}}\n"},
+                         seed=seed)
+    assert cli_run("drift", str(folder)).exit_code == 0
+    graph, server = portal_client(folder)
+    try:
+        exchange = ExchangeClient(graph.http, graph.sender.tokens, TENANT_ID)
+        exchange.invoke("Add-RecipientPermission", {"Identity": "alice@contoso.com",
+                                                    "Trustee": "bob@contoso.com",
+                                                    "AccessRights": ["SendAs"]})
+    finally:
+        server.shutdown()
+    report = json.loads(cli_run("drift", str(folder), "--format", "json").stdout)
+    assert [(a["kind"], a["target"], a["activity"], a["by"]) for a in report["attribution"]] \
+        == [("mailboxPermission", "sendAs: bob@contoso.com", "Add-RecipientPermission",
+             "HR portal")]

@@ -10,7 +10,7 @@ from reconciler.graph.errors import GraphError, ReadOnlyError
 from reconciler.graph.sender import Sender, TokenProvider
 
 EXCHANGE_ROOT = "https://outlook.office365.com"
-READ_CMDLETS = ("Get-",)
+READ_CMDLETS = ("Get-", "Search-")
 SYSTEM_MAILBOX_ANCHOR = "APP:SystemMailbox{{bb558c35-97f1-4cb9-8ff7-d53741dc928c}}@{tenant}"
 NO_CHANGE_WARNING = "completed successfully but no settings of"
 

@@ -74,6 +74,46 @@ def _loaded(text: Any) -> Any:
         return text
 
 
+# Exchange cmdlets that explain a mailbox drift, by the op the plan would do about it.
+EXCHANGE_CMDLETS = {
+    ("fullAccess", "add"): "Remove-MailboxPermission",
+    ("fullAccess", "remove"): "Add-MailboxPermission",
+    ("sendAs", "add"): "Remove-RecipientPermission",
+    ("sendAs", "remove"): "Add-RecipientPermission",
+}
+MAILBOX_KINDS = ("mailboxPermission", "forwarding", "mailboxType")
+
+
+def read_exchange_audits(exchange: Any, now: datetime) -> list[dict[str, Any]]:
+    """Exchange's admin audit (mailbox permissions, forwarding, type), read once."""
+    return exchange.invoke("Search-AdminAuditLog", {
+        "StartDate": format_instant(now - timedelta(days=LOOKBACK_DAYS)),
+        "EndDate": format_instant(now),
+        "Cmdlets": sorted({*EXCHANGE_CMDLETS.values(), "Set-Mailbox"})})
+
+
+def _exchange_cmdlet(change: Change) -> str:
+    if change.kind == "mailboxPermission":
+        right = str(change.target).split(":")[0]
+        return EXCHANGE_CMDLETS.get((right, change.op), "Set-Mailbox")
+    return "Set-Mailbox"
+
+
+def attribute_mailboxes(plan: Plan, entries: list[dict[str, Any]]) -> list[dict]:
+    found = []
+    for change in plan.changes:
+        if change.kind not in MAILBOX_KINDS:
+            continue
+        cmdlet = _exchange_cmdlet(change).lower()
+        entry = next((e for e in entries if str(e.get("CmdletName")).lower() == cmdlet and
+                      str(e.get("ObjectModified") or "").lower() == change.user.lower()), None)
+        if entry is not None:
+            found.append({"user": change.user, "kind": change.kind, "target": change.target,
+                          "by": entry.get("Caller") or "unknown", "at": entry.get("RunDate"),
+                          "activity": entry.get("CmdletName")})
+    return found
+
+
 def attribute(plan: Plan, live: LiveState, audits: list[dict[str, Any]]) -> list[dict]:
     """For each drifted change, the latest audit record that explains it (if any)."""
     found = []

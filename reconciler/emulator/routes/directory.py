@@ -307,7 +307,8 @@ def restore_item(em: Emulator, request: Request, object_id: str) -> Response:
 # audit logs -----------------------------------------------------------------------------------
 @router.route("GET", V1 + "/auditLogs/directoryAudits")
 def directory_audits(em: Emulator, request: Request) -> Response:
-    records = em.store.audits()
+    # Exchange admin actions live in Exchange's own audit (Search-AdminAuditLog), not here.
+    records = [r for r in em.store.audits() if r.get("category") != "ExchangeAdmin"]
     if "$filter" in request.query:
         predicate = odata.parse_filter(request.query["$filter"]).predicate
         records = [r for r in records if predicate(r)]

@@ -273,6 +273,28 @@ def _change_dl_member(c: _Cmdlet, add: bool) -> list[dict[str, Any]]:
     return []
 
 
+def _admin_audit(c: _Cmdlet) -> list[dict[str, Any]]:
+    """Search-AdminAuditLog: the Exchange admin actions between StartDate and EndDate."""
+    wanted = {str(n).lower() for n in _as_list(c.params.get("Cmdlets"))}
+    start, end = str(c.params.get("StartDate") or ""), str(c.params.get("EndDate") or "~")
+    entries = []
+    for record in c.em.store.audits():
+        cmdlet = str(record.get("activityDisplayName"))
+        when = str(record.get("activityDateTime"))
+        if record.get("category") != "ExchangeAdmin" or not start <= when <= end:
+            continue
+        if wanted and cmdlet.lower() not in wanted:
+            continue
+        target = (record.get("targetResources") or [{}])[0]
+        app = (record.get("initiatedBy") or {}).get("app") or {}
+        entries.append({"CmdletName": cmdlet, "ObjectModified": target.get("userPrincipalName"),
+                        "Caller": app.get("displayName") or app.get("appId"),
+                        "RunDate": when, "Succeeded": True,
+                        "CmdletParameters": [{"Name": p["displayName"], "Value": p["newValue"]}
+                                             for p in target.get("modifiedProperties") or []]})
+    return sorted(entries, key=lambda e: e["RunDate"], reverse=True)
+
+
 _CMDLETS = {
     "Get-Mailbox": _get_mailbox,
     "Set-Mailbox": _set_mailbox,
@@ -289,6 +311,7 @@ _CMDLETS = {
     "Get-DistributionGroupMember": _dl_members,
     "Add-DistributionGroupMember": lambda c: _change_dl_member(c, True),
     "Remove-DistributionGroupMember": lambda c: _change_dl_member(c, False),
+    "Search-AdminAuditLog": _admin_audit,
 }
 
 
