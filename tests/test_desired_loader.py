@@ -89,3 +89,19 @@ def test_a_missing_tenant_file_is_a_problem(tmp_path):
     assert [p.message for p in problems] == [
         "missing (a tenant folder holds tenant.yaml and users/*.yaml)"
     ]
+
+
+def test_graph_concurrency_is_configurable_and_bounded(tenant_folder):
+    from reconciler.graph.connect import connect
+    from tests.conftest import BASE_TENANT
+
+    folder = tenant_folder({"tenant.yaml": BASE_TENANT.replace(
+        'graph: {url: "emulator:test.db"}', 'graph: {url: "emulator:test.db", concurrency: 2}')})
+    config = load_tenant(folder).tenant.config
+    assert config.concurrency == 2
+    connection = connect(config, read_only=True)
+    assert connection.graph.concurrency == 2
+    connection.close()
+    too_many = tenant_folder({"tenant.yaml": BASE_TENANT.replace(
+        'graph: {url: "emulator:test.db"}', 'graph: {url: "emulator:test.db", concurrency: 99}')})
+    assert [p.path for p in load_tenant(too_many).problems] == ["graph.concurrency"]

@@ -42,6 +42,7 @@ def build_tenant_config(
         audit_file=folder / (data.get("audit") or {}).get("file", model.DEFAULT_AUDIT_FILE),
         folder=folder,
         source=source,
+        concurrency=(data.get("graph") or {}).get("concurrency", model.DEFAULT_CONCURRENCY),
     )
 
 

@@ -18,6 +18,7 @@ DEFAULT_PHOTO_FORMATS = ("jpeg", "png", "gif")
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 DEFAULT_EXCHANGE_URL = "https://outlook.office365.com"
 DEFAULT_AUDIT_FILE = ".reconciler/audit.jsonl"
+DEFAULT_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class TenantConfig:
     audit_file: Path
     folder: Path
     source: SourceMap
+    concurrency: int = DEFAULT_CONCURRENCY
 
 
 @dataclass

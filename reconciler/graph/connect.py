@@ -37,7 +37,7 @@ def graph_url(config: TenantConfig, environ: Mapping[str, str] | None = None) ->
     return env.get(GRAPH_URL_VARIABLE) or config.graph_url
 
 
-def connect(config: TenantConfig, *, read_only: bool, concurrency: int = 4,
+def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = None,
             environ: Mapping[str, str] | None = None) -> Connection:
     """Clients for the tenant `config` names; `read_only` refuses every write (plan)."""
     env = dict(environ if environ is not None else os.environ)
@@ -69,7 +69,7 @@ def connect(config: TenantConfig, *, read_only: bool, concurrency: int = 4,
         tokens = msal_auth(config.auth_method, config.client_id or "", config.tenant_id, http,
                            env)
     graph = GraphClient(http, tokens, root=graph_root, read_only=read_only,
-                        concurrency=concurrency)
+                        concurrency=concurrency or config.concurrency)
     exchange = ExchangeClient(http, tokens, config.tenant_id, root=exchange_root,
                               read_only=read_only)
     return Connection(graph, exchange, http, emulator)
