@@ -148,14 +148,19 @@ def _check_role(role: str, inside: bool) -> None:
                           code="ErrorInvalidRequest")
 
 
+def _permission(em: Emulator, user_id: str, permission_id: str) -> dict[str, Any]:
+    found = next((p for p in _permissions(em, user_id) if p["id"] == permission_id), None)
+    if found is None:
+        raise GraphError(404, "ErrorItemNotFound",
+                         "The specified object was not found in the store.")
+    return found
+
+
 @router.route("GET", V1 + "/users/{key}/calendar/calendarPermissions/{permission}")
 def get_calendar_permission(em: Emulator, request: Request, key: str,
                             permission: str) -> Response:
     user = mailbox_user(em, key)
-    found = next((p for p in _permissions(em, user["id"]) if p["id"] == permission), None)
-    if found is None:
-        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the "
-                         "store.")
+    found = _permission(em, user["id"], permission)
     return Response.of_json(200, found)
 
 
@@ -164,10 +169,7 @@ def update_calendar_permission(em: Emulator, request: Request, key: str,
                                permission: str) -> Response:
     user = mailbox_user(em, key)
     body = request.json() or {}
-    found = next((p for p in _permissions(em, user["id"]) if p["id"] == permission), None)
-    if found is None:
-        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the "
-                         "store.")
+    found = _permission(em, user["id"], permission)
     if set(body) - {"role"}:
         raise bad_request("Only the role of a calendar permission can be updated.",
                           code="ErrorInvalidRequest")
@@ -187,10 +189,7 @@ def update_calendar_permission(em: Emulator, request: Request, key: str,
 def delete_calendar_permission(em: Emulator, request: Request, key: str,
                                permission: str) -> Response:
     user = mailbox_user(em, key)
-    found = next((p for p in _permissions(em, user["id"]) if p["id"] == permission), None)
-    if found is None:
-        raise GraphError(404, "ErrorItemNotFound", "The specified object was not found in the "
-                         "store.")
+    found = _permission(em, user["id"], permission)
     if not found["isRemovable"]:
         raise bad_request("The default calendar permission cannot be removed.",
                           code="ErrorInvalidRequest")
