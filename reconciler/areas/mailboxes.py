@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.plan.resolve import _candidates
+from reconciler.plan.resolve import candidates
 
 if TYPE_CHECKING:
     from reconciler.desired.model import DesiredUser
@@ -57,4 +57,4 @@ def trustee_key(ctx: PlanContext, name: str) -> str | None:
 def unknown_trustee(ctx: PlanContext, name: str) -> str:
     names = [u.upn for u in ctx.live.users.values()] + [
         g.mail for g in ctx.live.groups.values() if g.mail and g.kind in MAIL_GROUP_KINDS]
-    return f"unknown trustee '{name}' ({_candidates(name, names)})"
+    return f"unknown trustee '{name}' ({candidates(name, names)})"

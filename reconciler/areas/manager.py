@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from reconciler.apply.context import SKIPPED, Write
 from reconciler.areas import Step
 from reconciler.graph import requests as api
-from reconciler.plan.resolve import _candidates
+from reconciler.plan.resolve import candidates
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
@@ -40,7 +40,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     if target is None and user.manager.lower() not in ctx.creating:
         upns = [u.upn for u in ctx.live.users.values()]
         ctx.error(user, ("manager",), f"unknown user '{user.manager}' "
-                  f"({_candidates(user.manager, upns)})")
+                  f"({candidates(user.manager, upns)})")
         return
     if target is not None and current is not None and target.id == current.id:
         ctx.unchanged(user)

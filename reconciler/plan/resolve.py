@@ -15,7 +15,7 @@ class ResolveError(Exception):
     """A reference that names nothing, or more than one thing; the message lists candidates."""
 
 
-def _candidates(word: str, names: list[str]) -> str:
+def candidates(word: str, names: list[str]) -> str:
     close = difflib.get_close_matches(word, names, n=CANDIDATES_SHOWN, cutoff=0.5)
     if close:
         return "did you mean: " + ", ".join(close)
@@ -49,7 +49,7 @@ class Resolver:
                 return found
             if by == "mail":
                 mails = sorted(self.groups_by_mail)
-                hint = _candidates(ref.lower(), mails)
+                hint = candidates(ref.lower(), mails)
                 raise ResolveError(f"unknown group mail '{ref}' ({hint})")
         matches = self.groups_by_name.get(ref.lower(), [])
         if len(matches) == 1:
@@ -60,7 +60,7 @@ class Resolver:
             raise ResolveError(f"ambiguous group '{ref}': {len(matches)} groups have this name "
                                f"({listed}); name it by {{id: ...}} or its mail address")
         names = sorted({g.display_name for g in self.live.groups.values()})
-        raise ResolveError(f"unknown group '{ref}' ({_candidates(ref, names)})")
+        raise ResolveError(f"unknown group '{ref}' ({candidates(ref, names)})")
 
     def role(self, ref: str) -> tuple[str, str]:
         if ref in self.live.roles:
@@ -69,7 +69,7 @@ class Resolver:
         if role_id:
             return role_id, self.live.roles[role_id]
         names = sorted(self.live.roles.values())
-        raise ResolveError(f"unknown directory role '{ref}' ({_candidates(ref, names)})")
+        raise ResolveError(f"unknown directory role '{ref}' ({candidates(ref, names)})")
 
     def sku(self, part_number: str) -> LiveSku:
         sku = self.skus_by_part.get(part_number.lower())
