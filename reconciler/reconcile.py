@@ -38,7 +38,8 @@ class PlanRun:
 
 def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
              progress: Progress) -> LiveState:
-    users = [u for u in desired.users if u.upn in set(upns)] if upns else desired.users
+    wanted = set(upns)
+    users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
     needs, per_user = live_needs(users)
     return read_live(connection.graph, needs, per_user, exchange=connection.exchange,
                      progress=progress)
