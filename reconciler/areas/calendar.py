@@ -29,8 +29,7 @@ def needs(user: DesiredUser) -> set[str]:
 
 
 def _inside(ctx: PlanContext, address: str) -> bool:
-    return ctx.live.user_by_upn(address) is not None or address.lower() in ctx.creating or any(
-        (u.props.get("mail") or "").lower() == address.lower() for u in ctx.live.users.values())
+    return ctx.live.user_by_mail(address) is not None or address.lower() in ctx.creating
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:

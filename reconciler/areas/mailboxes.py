@@ -38,15 +38,12 @@ def mailbox_ready(ctx: PlanContext, user: DesiredUser, live: LiveUser | None,
 
 def trustee_key(ctx: PlanContext, name: str) -> str | None:
     """A trustee as a canonical key: a user's UPN or a mail-enabled group's address."""
-    user = ctx.live.user_by_upn(name)
+    user = ctx.live.user_by_mail(name)
     if user is not None:
         return user.upn.lower()
-    if name.lower() in ctx.creating:
-        return name.lower()
     lowered = name.lower()
-    for candidate in ctx.live.users.values():
-        if (candidate.props.get("mail") or "").lower() == lowered:
-            return candidate.upn.lower()
+    if lowered in ctx.creating:
+        return lowered
     for group in ctx.live.groups.values():
         if group.kind in MAIL_GROUP_KINDS and (
                 (group.mail or "").lower() == lowered or group.display_name.lower() == lowered):

@@ -82,11 +82,19 @@ class LiveState:
         self._by_upn: dict[str, LiveUser] | None = None
         self._groups_of: dict[str, set[str]] | None = None
         self._assignments: dict[str, list[RoleAssignment]] | None = None
+        self._by_mail: dict[str, LiveUser] | None = None
 
     def user_by_upn(self, upn: str) -> LiveUser | None:
         if self._by_upn is None:
             self._by_upn = {u.upn.lower(): u for u in self.users.values()}
         return self._by_upn.get(upn.lower())
+
+    def user_by_mail(self, address: str) -> LiveUser | None:
+        """A user by UPN or primary mail address."""
+        if self._by_mail is None:
+            self._by_mail = {(u.props.get("mail") or "").lower(): u
+                             for u in self.users.values() if u.props.get("mail")}
+        return self.user_by_upn(address) or self._by_mail.get(address.lower())
 
     def groups_of(self, user_id: str) -> set[str]:
         if self._groups_of is None:
