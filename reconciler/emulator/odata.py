@@ -247,6 +247,55 @@ def decode_token(token: str, name: str = "$skiptoken") -> dict[str, Any]:
         raise bad_request(f"Invalid {name}: the token is malformed or expired.") from exc
 
 
+def advanced_feature(request: Request) -> str | None:
+    """The advanced-query feature a list request uses, if any; Graph refuses it without
+    `ConsistencyLevel: eventual` (graph-contract.md section 11.4)."""
+    query = request.query
+    used = parse_filter(query["$filter"]).advanced if "$filter" in query else None
+    if "$search" in query:
+        used = used or "Request with $search query parameter"
+    if query.get("$count", "").lower() == "true":
+        used = used or "Request with $count"
+    if "$orderby" in query and "$filter" in query:
+        used = used or "Sorting on a filtered collection"
+    if used and not eventual(request):
+        raise missing_eventual(used)
+    return used
+
+
+def refined(request: Request) -> bool:
+    """Whether a list request filters, searches or sorts (and so pages by offset)."""
+    return any(k in request.query for k in ("$filter", "$search", "$orderby"))
+
+
+def refine(items: list[dict[str, Any]], request: Request,
+           view: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item
+           ) -> list[dict[str, Any]]:
+    """Apply $filter, $search and $orderby to `items`, judging each by `view(item)`."""
+    query = request.query
+    if "$filter" in query:
+        predicate = parse_filter(query["$filter"]).predicate
+        items = [i for i in items if predicate(view(i))]
+    if "$search" in query:
+        search = apply_search(query["$search"])
+        items = [i for i in items if search(view(i))]
+    if "$orderby" in query:
+        key, _, direction = query["$orderby"].partition(" ")
+        items = sorted(items, key=lambda i: str(view(i).get(key) or "").lower(),
+                       reverse=direction.strip().lower() == "desc")
+    return items
+
+
+def offset_page(request: Request, items: list[Any], size: int
+                ) -> tuple[list[Any], dict[str, int] | None, int | None]:
+    """(this page, the next page's state, @odata.count) for an offset-paged list."""
+    state = decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query else {}
+    offset = state.get("offset", 0)
+    more = {"offset": offset + size} if offset + size < len(items) else None
+    count = len(items) if request.query.get("$count", "").lower() == "true" else None
+    return items[offset:offset + size], more, count
+
+
 def count_response(request: Request, count: int) -> Response:
     """A `/$count` segment: text/plain, and only with ConsistencyLevel: eventual."""
     if not eventual(request):

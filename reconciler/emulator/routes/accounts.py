@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import V1, find_user, no_me, user_target
-from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request
+from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request, not_found
 from reconciler.graph.properties import blank_user
 
 if TYPE_CHECKING:
@@ -248,9 +248,7 @@ def get_extension(em: Emulator, request: Request, key: str, name: str) -> Respon
     user = find_user(em, key)
     found = em.store.item(user["id"], "extension", name)
     if found is None:
-        raise GraphError(404, "Request_ResourceNotFound",
-                         f"Resource '{name}' does not exist or one of its queried "
-                         "reference-property objects are not present.")
+        raise not_found(name)
     return Response.of_json(200, found)
 
 
@@ -259,8 +257,7 @@ def update_extension(em: Emulator, request: Request, key: str, name: str) -> Res
     user = find_user(em, key)
     found = em.store.item(user["id"], "extension", name)
     if found is None:
-        raise GraphError(404, "Request_ResourceNotFound", f"Resource '{name}' does not exist or "
-                         "one of its queried reference-property objects are not present.")
+        raise not_found(name)
     body = {k: v for k, v in (request.json() or {}).items() if k not in ("id", "@odata.type")}
     found.update(body)
     em.store.put_item(user["id"], "extension", name, found)
@@ -272,7 +269,6 @@ def update_extension(em: Emulator, request: Request, key: str, name: str) -> Res
 def delete_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
     user = find_user(em, key)
     if not em.store.delete_item(user["id"], "extension", name):
-        raise GraphError(404, "Request_ResourceNotFound", f"Resource '{name}' does not exist or "
-                         "one of its queried reference-property objects are not present.")
+        raise not_found(name)
     em.audit(request, "Update user", user_target(user), {f"extension:{name}": ("set", None)})
     return Response.empty()

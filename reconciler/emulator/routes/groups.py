@@ -29,31 +29,10 @@ def _served(group: dict[str, Any]) -> dict[str, Any]:
 def list_groups(em: Emulator, request: Request) -> Response:
     size = odata.page_size(request)
     fields = odata.select_fields(request)
-    query = request.query
-    state = odata.decode_token(query["$skiptoken"]) if "$skiptoken" in query else {}
-    advanced = None
-    if "$filter" in query:
-        advanced = odata.parse_filter(query["$filter"]).advanced
-    if "$search" in query:
-        advanced = advanced or "Request with $search query parameter"
-    if query.get("$count", "").lower() == "true":
-        advanced = advanced or "Request with $count"
-    if advanced and not odata.eventual(request):
-        raise odata.missing_eventual(advanced)
-    groups = list(em.store.all_objects("group"))
-    if "$filter" in query:
-        predicate = odata.parse_filter(query["$filter"]).predicate
-        groups = [g for g in groups if predicate(g)]
-    if "$search" in query:
-        groups = [g for g in groups if odata.apply_search(query["$search"])(g)]
-    if "$orderby" in query:
-        key = query["$orderby"].split()[0]
-        groups.sort(key=lambda g: str(g.get(key) or "").lower())
-    offset = state.get("offset", 0)
-    page = [odata.select(_served(g), fields, None, GROUP_PROPERTIES, "group")
-            for g in groups[offset:offset + size]]
-    more = {"offset": offset + size} if offset + size < len(groups) else None
-    count = len(groups) if query.get("$count", "").lower() == "true" else None
+    odata.advanced_feature(request)
+    groups = odata.refine(list(em.store.all_objects("group")), request)
+    page, more, count = odata.offset_page(request, groups, size)
+    page = [odata.select(_served(g), fields, None, GROUP_PROPERTIES, "group") for g in page]
     return odata.page_response(request, page, more, "groups", count)
 
 
@@ -150,30 +129,19 @@ def _members(em: Emulator, request: Request, key: str, cast: str | None) -> Resp
     group = find_group(em, key)
     size = odata.page_size(request)
     fields = odata.select_fields(request)
-    query = request.query
-    if ("$search" in query or query.get("$count") == "true") and not odata.eventual(request):
-        raise odata.missing_eventual("Request with $search or $count")
-    filtered = "$search" in query or "$orderby" in query or "$filter" in query
-    state = odata.decode_token(query["$skiptoken"]) if "$skiptoken" in query else {}
+    odata.advanced_feature(request)
+    filtered = odata.refined(request) or request.query.get("$count") == "true"
     if filtered:
         ids = em.store.members_of(group["id"])
     else:
+        state = odata.decode_token(request.query["$skiptoken"]) \
+            if "$skiptoken" in request.query else {}
         ids = em.store.members_of(group["id"], state.get("after", ""), size + 1)
     objects = [em.store.get_object(i) for i in ids]
     objects = [o for o in objects if o and (cast is None or o["@kind"] == cast)]
     items = [{"@odata.type": f"#microsoft.graph.{o.pop('@kind')}", **o} for o in objects]
     if filtered:
-        if "$filter" in query:
-            predicate = odata.parse_filter(query["$filter"]).predicate
-            items = [i for i in items if predicate(i)]
-        if "$search" in query:
-            items = [i for i in items if odata.apply_search(query["$search"])(i)]
-        if "$orderby" in query:
-            items.sort(key=lambda i: str(i.get(query["$orderby"].split()[0]) or "").lower())
-        offset = state.get("offset", 0)
-        more = {"offset": offset + size} if offset + size < len(items) else None
-        count = len(items) if query.get("$count") == "true" else None
-        items = items[offset:offset + size]
+        items, more, count = odata.offset_page(request, odata.refine(items, request), size)
     else:
         more = {"after": ids[size - 1]} if len(ids) > size else None
         count = None

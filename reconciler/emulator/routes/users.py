@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -95,10 +96,10 @@ def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> lis
 @router.route("GET", V1 + "/users")
 def list_users(em: Emulator, request: Request) -> Response:
     size = odata.page_size(request)
-    advanced = _advanced_query(request)
-    state = odata.decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query \
-        else {}
-    if not advanced:
+    advanced = odata.advanced_feature(request)
+    if not (advanced or odata.refined(request)):  # keyset paging over the whole collection
+        state = odata.decode_token(request.query["$skiptoken"]) \
+            if "$skiptoken" in request.query else {}
         users = em.store.list_objects("user", state.get("after", ""), size + 1)
         more = len(users) > size
         users = users[:size]
@@ -106,37 +107,9 @@ def list_users(em: Emulator, request: Request) -> Response:
         return odata.page_response(request, _project(em, request, users), next_state, "users")
     users = [u for u in em.store.all_objects("user") if not _hidden_by_lag(em, request, u)]
     licenses = em.store.licenses_of(u["id"] for u in users)
-    if "$filter" in request.query:
-        predicate = odata.parse_filter(request.query["$filter"]).predicate
-        users = [u for u in users if predicate(served_user(em, u, licenses[u["id"]]))]
-    if "$search" in request.query:
-        users = [u for u in users if odata.apply_search(request.query["$search"])(u)]
-    if "$orderby" in request.query:
-        key = request.query["$orderby"].split()[0]
-        users.sort(key=lambda u: str(u.get(key) or "").lower(),
-                   reverse=request.query["$orderby"].lower().endswith(" desc"))
-    offset = state.get("offset", 0)
-    page = users[offset:offset + size]
-    next_state = {"offset": offset + size} if offset + size < len(users) else None
-    count = len(users) if request.query.get("$count", "").lower() == "true" else None
+    users = odata.refine(users, request, lambda u: served_user(em, u, licenses[u["id"]]))
+    page, next_state, count = odata.offset_page(request, users, size)
     return odata.page_response(request, _project(em, request, page), next_state, "users", count)
-
-
-def _advanced_query(request: Request) -> bool:
-    """Whether the request needs the filtered path, enforcing ConsistencyLevel where Graph does."""
-    query = request.query
-    used = None
-    if "$filter" in query:
-        used = odata.parse_filter(query["$filter"]).advanced
-    if "$search" in query:
-        used = used or "Request with $search query parameter"
-    if query.get("$count", "").lower() == "true":
-        used = used or "Request with $count"
-    if "$orderby" in query and "$filter" in query:
-        used = used or "Sorting on a filtered collection"
-    if used and not odata.eventual(request):
-        raise odata.missing_eventual(used)
-    return bool(used or "$filter" in query or "$orderby" in query)
 
 
 def _hidden_by_lag(em: Emulator, request: Request, user: dict[str, Any]) -> bool:
@@ -180,7 +153,7 @@ def create_user(em: Emulator, request: Request) -> Response:
     user["createdDateTime"] = em.now_text()
     user["creationType"] = None
     user["passwordProfile"] = None  # write-only: never returned
-    em.store.put_object("user", user, created=_now())
+    em.store.put_object("user", user, created=time.time())
     em.audit(request, "Add user", user_target(user), {"AccountEnabled": (None, user[
         "accountEnabled"]), "DisplayName": (None, user["displayName"])})
     body_out = {"@odata.context": f"{request.origin}/v1.0/$metadata#users/$entity",
@@ -264,12 +237,6 @@ def _check_password(profile: Any) -> None:
     if password is not None and not password_meets_complexity(password):
         raise bad_request("The specified password does not comply with password complexity "
                           "requirements. Please provide a different password.")
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
 
 
 @router.route("DELETE", V1 + "/users/{key}")
