@@ -80,9 +80,15 @@ class Emulator:
         path = request.path
         if identity.handles(path):
             return identity.answer(self, request)
-        if not (path.startswith("/v1.0/") or path.startswith("/adminapi/")):
+        if "/_api/" in path or path.endswith("/_api"):
+            audience = "sharepoint"  # SharePoint REST: https://{host}/sites/{site}/_api/...
+            request.path = path.lower()  # SharePoint's URLs are case-insensitive
+        elif path.startswith("/adminapi/"):
+            audience = "exchange"
+        elif path.startswith(("/v1.0/", "/beta/")):
+            audience = "graph"
+        else:
             raise GraphError(404, "UnknownError", f"No route for {path}")
-        audience = "exchange" if path.startswith("/adminapi/") else "graph"
         if not self.anonymous:
             request.caller = identity.check_bearer(self, request, audience)
         if path == "/v1.0/$batch":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,17 @@ FEDERATED_AUDIENCE = "api://AzureADTokenExchange"
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 DEFAULT_GITHUB_SUBJECT = "repo:example/identity:environment:production"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+_SHAREPOINT_SCOPE = re.compile(r"^(https://[a-z0-9-]+(?:-admin)?\.sharepoint\.com)/\.default$")
+
+
+def audience_of(scope: str) -> tuple[str, str] | None:
+    """(service, token audience) for a `.default` scope: Graph, Exchange or a SharePoint host."""
+    if scope in AUDIENCES:
+        return AUDIENCES[scope]
+    found = _SHAREPOINT_SCOPE.match(scope.lower())
+    return ("sharepoint", found.group(1)) if found else None
 
 
 def handles(path: str) -> bool:
@@ -91,12 +103,14 @@ def _token(em: Emulator, request: Request, tenant: str) -> Response:
                              "The app requested an unsupported grant type.")
         client_id = form.get("client_id", "")
         scope = form.get("scope", "").split(" ")
-        target = next((AUDIENCES[s] for s in scope if s in AUDIENCES), None)
+        target = next((audience_of(s) for s in scope if audience_of(s)), None)
         if target is None:
             raise _aad_error(400, "invalid_scope", 1002012,
                              f"The provided value for scope {form.get('scope')} is not valid. "
                              "Client credential flows must have a scope value with /.default.")
         app = _authenticate(em, client_id, form)
+        # appidacr: 1 = the app proved itself with a secret, 2 = with a certificate/assertion
+        acr = "1" if "client_secret" in form else "2"
     except GraphError as failure:
         body = getattr(failure, "aad", {"error": failure.code, "error_description": str(failure)})
         return Response.of_json(failure.status, body)
@@ -106,7 +120,7 @@ def _token(em: Emulator, request: Request, tenant: str) -> Response:
     claims = {
         "aud": target[1], "iss": f"https://sts.windows.net/{em.tenant_id}/",
         "iat": now, "nbf": now, "exp": math.ceil(issued + lifetime), "tid": em.tenant_id,
-        "appid": client_id, "app_displayname": app.get("displayName", client_id),
+        "appid": client_id, "appidacr": acr, "app_displayname": app.get("displayName", client_id),
         "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, client_id)), "idtyp": "app",
         "jti": str(uuid.uuid4()),
     }
@@ -217,15 +231,26 @@ def check_bearer(em: Emulator, request: Request, audience: str) -> dict[str, Any
                             options={"verify_aud": False, "verify_exp": False})
     except jwt.PyJWTError as exc:
         raise _unauthorized("IDX14100: JWT is not well formed, there are no dots (.).") from exc
-    expected = "https://outlook.office365.com" if audience == "exchange" else \
-        "https://graph.microsoft.com"
-    if claims.get("aud") != expected:
-        raise _unauthorized("Invalid audience.")
+    if audience == "sharepoint":
+        _check_sharepoint(claims)
+    else:
+        expected = "https://outlook.office365.com" if audience == "exchange" else \
+            "https://graph.microsoft.com"
+        if claims.get("aud") != expected:
+            raise _unauthorized("Invalid audience.")
     if claims.get("exp", 0) < time.time():
         with em.stats_lock:
             em.stats["expired_tokens"] += 1
         raise _unauthorized("Lifetime validation failed, the token is expired.")
     return claims
+
+
+def _check_sharepoint(claims: dict[str, Any]) -> None:
+    """SharePoint REST takes only a SharePoint-audience token proven with a certificate."""
+    if not str(claims.get("aud", "")).endswith(".sharepoint.com"):
+        raise GraphError(401, "Unauthorized", "Invalid audience Uri 'https://graph.microsoft.com'.")
+    if claims.get("appidacr") != "2":
+        raise GraphError(401, "Unauthorized", "Unsupported app only token.")
 
 
 def _unauthorized(message: str) -> GraphError:

@@ -97,6 +97,7 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
     for assignment in document.get("roleAssignments", []):
         store.add_role_assignment({"id": assignment.get("id") or str(uuid.uuid4()),
                                    "directoryScopeId": "/", **assignment})
+    _seed_workplace(store, document)
     for item in document.get("mailboxes", []):
         store.put_item(item["userId"], "mailbox", "mailbox", item)
     for grant in document.get("mailboxPermissions", []):  # {mailbox, trustee, right}
@@ -109,6 +110,42 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
             "id": permission_id, "isRemovable": True, "isInsideOrganization": True,
             "role": grant["role"], "allowedRoles": list(CALENDAR_ROLES),
             "emailAddress": {"name": grant["address"], "address": grant["address"]}})
+
+
+def _seed_workplace(store: Store, document: dict[str, Any]) -> None:
+    """What Graph cannot create: service principals, Intune devices, SharePoint sites,
+    Authenticator registrations made on a phone, sign-ins and risky users."""
+    for sp in document.get("servicePrincipals", []):
+        sp = {"id": str(uuid.uuid4()), **sp}
+        store.put_item("tenant", "servicePrincipal", sp["id"], sp)
+    for device in document.get("managedDevices", []):
+        device = {"id": str(uuid.uuid4()), "managedDeviceOwnerType": "company",
+                  "complianceState": "compliant", "enrolledDateTime": "2025-01-01T00:00:00Z",
+                  "lastSyncDateTime": "2026-11-01T00:00:00Z", **device}
+        user = store.get_object(device.get("userId") or "", "user") if device.get("userId") \
+            else None
+        if user:
+            device.setdefault("userPrincipalName", user.get("userPrincipalName"))
+            device.setdefault("userDisplayName", user.get("displayName"))
+            device.setdefault("emailAddress", user.get("mail"))
+        device["@primaryUser"] = device.get("userId")
+        store.put_item("tenant", "managedDevice", device["id"], device)
+    for site in document.get("sites", []):
+        path = "/" + site["webUrl"].split("://", 1)[-1].partition("/")[2].strip("/").lower()
+        site = {"id": str(uuid.uuid4()), "title": path.rsplit("/", 1)[-1].title(), **site,
+                "key": path if path != "/" else "/"}
+        store.put_item("tenant", "site", site["key"], site)
+    for user in document.get("users", []):
+        for method in (user.get("authentication") or {}).get("microsoftAuthenticatorMethods", []):
+            method = {"id": str(uuid.uuid4()), "createdDateTime": "2025-01-01T00:00:00Z",
+                      "deviceTag": "SoftwareTokenActivated", "phoneAppVersion": "6.2401.0119",
+                      **method}
+            store.put_item(user["id"], "authenticatorMethod", method["id"], method)
+    for record in document.get("signIns", []):
+        record = {"id": str(uuid.uuid4()), **record}
+        store.put_item("tenant", "signIn", record["id"], record)
+    for record in document.get("riskyUsers", []):
+        store.put_item("tenant", "riskyUser", record["id"], record)
 
 
 def _sku(sku: dict[str, Any], tenant: dict[str, Any]) -> dict[str, Any]:
@@ -129,6 +166,7 @@ def _seed_user(store: Store, user: dict[str, Any]) -> None:
     user.pop("manager", None)
     licenses = user.pop("assignedLicenses", [])
     photo = user.pop("@photo", None)
+    user.pop("authentication", None)  # registrations made on a phone: _seed_workplace
     data.update(user)
     extension = data.get("onPremisesExtensionAttributes") or {}
     data["onPremisesExtensionAttributes"] = {

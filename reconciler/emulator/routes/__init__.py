@@ -8,15 +8,20 @@ from reconciler.emulator.wire import Router
 def build_router() -> Router:
     from reconciler.emulator.routes import (
         accounts,
+        apps,
         delta,
         directory,
         exchange,
         groups,
+        intune,
         mail,
+        reports,
+        sharepoint,
         users,
     )
 
     router = Router()
-    for module in (users, groups, delta, directory, mail, accounts, exchange):
+    for module in (users, groups, delta, directory, mail, accounts, exchange, intune, apps,
+                   sharepoint, reports):
         router.include(module.router)
     return router

@@ -308,7 +308,9 @@ def restore_item(em: Emulator, request: Request, object_id: str) -> Response:
 @router.route("GET", V1 + "/auditLogs/directoryAudits")
 def directory_audits(em: Emulator, request: Request) -> Response:
     # Exchange admin actions live in Exchange's own audit (Search-AdminAuditLog), not here.
-    records = [r for r in em.store.audits() if r.get("category") != "ExchangeAdmin"]
+    # SharePoint and Intune changes are in the unified audit log and Intune's auditEvents.
+    records = [r for r in em.store.audits()
+               if r.get("category") not in ("ExchangeAdmin", "SharePoint", "Device")]
     if "$filter" in request.query:
         predicate = odata.parse_filter(request.query["$filter"]).predicate
         records = [r for r in records if predicate(r)]
