@@ -380,9 +380,10 @@ def _apply_due(run: Any, due: list) -> int:
 
 def _register_more() -> None:
     from reconciler.cli_ci import ci
-    from reconciler.cli_tools import emulator, import_command
+    from reconciler.cli_tools import emulator, import_command, show_command
 
     cli.add_command(import_command)
+    cli.add_command(show_command)
     cli.add_command(ci)
     cli.add_command(emulator)
 

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import EXIT_ERROR, EXIT_OK, USER_OPTION, guarded, report_progress
+from reconciler.cli import (
+    EXIT_ERROR,
+    EXIT_OK,
+    FORMAT_OPTION,
+    USER_OPTION,
+    guarded,
+    report_progress,
+)
 
 
 @click.command("import")
@@ -103,3 +110,72 @@ def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anon
     finally:
         server.server_close()
     return EXIT_OK
+
+
+@click.command("show")
+@click.argument("tenant_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("upn", metavar="USER")
+@FORMAT_OPTION
+def show_command(tenant_dir: Path, upn: str, fmt: str) -> int:
+    """Print one user's card: what git says beside what the tenant has.
+
+    Also the user's authentication methods, Intune devices, application assignments, risk
+    state, recent sign-ins, directory audit entries and license changes, each read with one
+    call or one listing (audit and sign-in reports are throttled hard). A source the tenant
+    cannot serve (no Intune or P2 licence, no permission) is named with the reason. Sends no
+    change.
+
+    \b
+    Example:
+      reconciler show tenants/contoso alain.charon@contoso.com --format markdown
+    """
+    import json
+
+    from reconciler.desired.loader import load_tenant_or_raise
+    from reconciler.graph.connect import connect
+    from reconciler.graph.errors import GraphError
+    from reconciler.live.card import read_card
+    from reconciler.render.card import render_markdown, render_text
+
+    def work() -> int:
+        desired_tenant = load_tenant_or_raise(tenant_dir)
+        desired = next((u for u in desired_tenant.users if u.upn.lower() == upn.lower()), None)
+        connection = connect(desired_tenant.config, read_only=True)
+        try:
+            card = read_card(connection.graph, upn)
+        except GraphError as error:
+            if error.status != 404:
+                raise
+            click.echo(f"Error: no user {upn} in the tenant (check the userPrincipalName; "
+                       "a deleted user is in the recycle bin for 30 days)", err=True)
+            return EXIT_ERROR
+        finally:
+            connection.close()
+        git = _git_side(desired) if desired is not None else None
+        file = str(desired.file) if desired is not None else None
+        if fmt == "json":
+            click.echo(json.dumps({"file": file, "git": git, **card}, indent=2, default=str))
+        elif fmt == "markdown":
+            click.echo(render_markdown(card, git, file), nl=False)
+        else:
+            click.echo(render_text(card, git, file), nl=False)
+        return EXIT_OK
+
+    return guarded(work)
+
+
+def _git_side(user: object) -> dict[str, object]:
+    """What the user's file manages, in the card's terms (references as written)."""
+    from reconciler.desired.model import DesiredUser
+
+    assert isinstance(user, DesiredUser)
+    side: dict[str, object] = {"profile": dict(user.profile)}
+    if user.manages("manager"):
+        side["manager"] = user.manager
+    if user.manages("groups"):
+        side["groups"] = [e.ref for e in user.groups]
+    if user.manages("directoryRoles"):
+        side["directoryRoles"] = [e.ref for e in user.directory_roles]
+    if user.manages("licenses"):
+        side["licenses"] = [license_.sku for license_ in user.licenses]
+    return side

@@ -57,6 +57,8 @@ def list_methods(em: Emulator, request: Request, key: str) -> Response:
                 for p in _phones(em, user["id"]).values()]
     methods += [{"@odata.type": "#microsoft.graph.emailAuthenticationMethod", **e}
                 for e in em.store.items(user["id"], "emailMethod")]
+    methods += [{"@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethod",
+                 **m} for m in em.store.items(user["id"], "authenticatorMethod")]
     return odata.page_response(request, methods, None,
                                f"users('{user['id']}')/authentication/methods")
 
