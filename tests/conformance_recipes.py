@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from reconciler.emulator.app import Emulator
-from reconciler.graph.properties import blank_user
+from reconciler.emulator.rules import blank_user
 
 EXCHANGE_SKU = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 EXCHANGE_PLAN = "efb87545-963c-4e0d-99df-69c6916d9eb0"

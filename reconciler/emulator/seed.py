@@ -10,8 +10,8 @@ from typing import Any
 
 from reconciler.emulator import identity
 from reconciler.emulator.routes.mail import CALENDAR_ROLES
+from reconciler.emulator.rules import blank_user
 from reconciler.emulator.store import Store
-from reconciler.graph.properties import blank_user
 
 # Built-in Entra role definitions: for these, id == templateId in every tenant.
 BUILTIN_ROLES = {

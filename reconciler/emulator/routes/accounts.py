@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import V1, find_user, no_me, user_target
+from reconciler.emulator.rules import blank_user
 from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request, not_found
-from reconciler.graph.properties import blank_user
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import V1, served_user
+from reconciler.emulator.rules import USER_DEFAULT_SELECT
 from reconciler.emulator.wire import GraphError, Request, Response, Router
-from reconciler.graph.properties import USER_DEFAULT_SELECT
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

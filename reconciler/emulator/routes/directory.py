@@ -17,8 +17,8 @@ from reconciler.emulator.routes.common import (
     served_user,
     user_target,
 )
+from reconciler.emulator.rules import USER_DEFAULT_SELECT
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
-from reconciler.graph.properties import USER_DEFAULT_SELECT
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

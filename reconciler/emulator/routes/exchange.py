@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import has_mailbox, user_target
+from reconciler.emulator.rules import group_kind
 from reconciler.emulator.wire import GraphError, Request, Response, Router
-from reconciler.graph.properties import group_kind
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator

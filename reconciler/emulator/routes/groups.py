@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import V1, find_group, find_object, group_target, ref_id
+from reconciler.emulator.rules import SYNC_MASTERED_MESSAGE, group_kind, group_properties
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
-from reconciler.graph.properties import GROUP_PROPERTIES, SYNC_MASTERED_MESSAGE, group_kind
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
@@ -32,7 +32,7 @@ def list_groups(em: Emulator, request: Request) -> Response:
     odata.advanced_feature(request)
     groups = odata.refine(list(em.store.all_objects("group")), request)
     page, more, count = odata.offset_page(request, groups, size)
-    page = [odata.select(_served(g), fields, None, GROUP_PROPERTIES, "group") for g in page]
+    page = [odata.select(_served(g), fields, None, group_properties(), "group") for g in page]
     return odata.page_response(request, page, more, "groups", count)
 
 
@@ -44,7 +44,7 @@ def count_groups(em: Emulator, request: Request) -> Response:
 @router.route("GET", V1 + "/groups/{key}")
 def get_group(em: Emulator, request: Request, key: str) -> Response:
     group = find_group(em, key)
-    body = odata.select(_served(group), odata.select_fields(request), None, GROUP_PROPERTIES,
+    body = odata.select(_served(group), odata.select_fields(request), None, group_properties(),
                         "group")
     return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#groups/"
                                   "$entity", **body})
@@ -97,7 +97,7 @@ def update_group(em: Emulator, request: Request, key: str) -> Response:
                               f"limit of {MAX_BIND} per request.")
         _add_members(em, request, group, [ref_id(b) for b in binds])
     for name in body:
-        if name not in GROUP_PROPERTIES or name in ("id", "members", "createdDateTime"):
+        if name not in group_properties() or name in ("id", "members", "createdDateTime"):
             raise bad_request(f"Property '{name}' does not exist as a declared property or "
                               "extension property.")
     if body:

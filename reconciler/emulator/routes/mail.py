@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
-from reconciler.desired.photo import image_format
 from reconciler.emulator import odata
 from reconciler.emulator.routes.common import V1, find_user, mailbox_user, no_me, user_target
+from reconciler.emulator.rules import image_format
 from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request
 
 if TYPE_CHECKING:

@@ -19,19 +19,19 @@ from reconciler.emulator.routes.common import (
     served_user,
     user_target,
 )
-from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
-from reconciler.graph.properties import (
+from reconciler.emulator.rules import (
     EXTENSION_ATTRIBUTES,
     SYNC_MASTERED,
     SYNC_MASTERED_MESSAGE,
     USER_DEFAULT_SELECT,
-    USER_PROPERTIES,
-    USER_READ_ONLY,
     USER_REQUIRED_ON_CREATE,
     USER_WRITABLE,
     blank_user,
     password_meets_complexity,
+    user_properties,
+    user_read_only,
 )
+from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
@@ -86,7 +86,7 @@ def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> lis
     for user in served:
         if fields and "assignedPlans" in fields:
             user["assignedPlans"] = assigned_plans(em, user)
-        projected = odata.select(user, fields, default, USER_PROPERTIES, "user")
+        projected = odata.select(user, fields, default, user_properties(), "user")
         if "manager" in user and request.query.get("$expand"):
             projected["manager"] = user["manager"]
         out.append(projected)
@@ -211,7 +211,7 @@ def _merged(user: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
 
 def _check_writable(body: dict[str, Any]) -> None:
     for name in body:
-        if name in USER_READ_ONLY:
+        if name in user_read_only():
             raise bad_request(f"Property '{name}' is read-only and cannot be set.")
         if name not in USER_WRITABLE and not name.startswith("@"):
             raise bad_request(f"Property '{name}' does not exist as a declared property or "

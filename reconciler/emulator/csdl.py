@@ -1,0 +1,278 @@
+"""Graph's data model, read from Microsoft's own CSDL (metadata/v1.0.csdl, MIT licensed).
+
+Entity and complex types with their base types, properties (type, nullability), navigation
+properties (single or collection), enum members, and which functions bind to which types.
+The emulator's casts, bound-function forms and the conformance tests' type checks come from
+here, never from the product's own tables.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+CSDL = Path(__file__).with_name("metadata") / "v1.0.csdl"
+_EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
+NAMESPACE = "microsoft.graph"
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_DURATION = re.compile(r"^-?P(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+@dataclass
+class Property:
+    name: str
+    type: str  # full name, e.g. "Edm.String", "microsoft.graph.assignedLicense"
+    collection: bool
+    nullable: bool
+
+
+@dataclass
+class StructuredType:
+    name: str  # full name
+    base: str | None
+    abstract: bool
+    open: bool
+    entity: bool
+    properties: dict[str, Property] = field(default_factory=dict)
+    navigations: dict[str, Property] = field(default_factory=dict)
+
+
+@dataclass
+class Model:
+    types: dict[str, StructuredType]
+    enums: dict[str, list[str]]
+    functions: dict[str, list[tuple[str, bool]]]  # binding type full name -> (name, on coll.)
+    entity_sets: dict[str, str]  # /users -> microsoft.graph.user
+
+    # types ------------------------------------------------------------------------------
+    def type(self, name: str) -> StructuredType | None:
+        return self.types.get(full_name(name))
+
+    def chain(self, name: str) -> list[StructuredType]:
+        """The type and its base types, most derived first."""
+        out = []
+        current = self.type(name)
+        while current is not None:
+            out.append(current)
+            current = self.type(current.base) if current.base else None
+        return out
+
+    def properties(self, name: str) -> dict[str, Property]:
+        out: dict[str, Property] = {}
+        for kind in reversed(self.chain(name)):
+            out.update(kind.properties)
+        return out
+
+    def navigations(self, name: str) -> dict[str, Property]:
+        out: dict[str, Property] = {}
+        for kind in reversed(self.chain(name)):
+            out.update(kind.navigations)
+        return out
+
+    def is_a(self, name: str, ancestor: str) -> bool:
+        return any(t.name == full_name(ancestor) for t in self.chain(name))
+
+    def cast(self, declared: str, segment: str) -> str | None:
+        """The type a path segment casts a collection of `declared` to, or None when the
+        segment is not a cast (or names a type that does not derive from `declared`)."""
+        target = cast_name(segment)
+        if target is None or target not in self.types:
+            return None
+        return target if self.is_a(target, declared) else None
+
+    def functions_bound_to(self, name: str, collection: bool) -> set[str]:
+        """Names of functions bound to `name` (or its bases), on the collection or entity."""
+        out = set()
+        for kind in self.chain(name):
+            out |= {f for f, on_collection in self.functions.get(kind.name, [])
+                    if on_collection == collection}
+        return out
+
+
+def full_name(name: str) -> str:
+    """`graph.user`, `microsoft.graph.user` and `user` all name `microsoft.graph.user`."""
+    name = name.removeprefix("#")
+    if name.startswith("graph."):
+        return NAMESPACE + name[len("graph"):]
+    if "." not in name:
+        return f"{NAMESPACE}.{name}"
+    return name
+
+
+def cast_name(segment: str) -> str | None:
+    """The type a `microsoft.graph.x` / `graph.x` path segment names, else None."""
+    if segment.startswith(("microsoft.graph.", "graph.")):
+        return full_name(segment)
+    return None
+
+
+def function_segment(segment: str) -> str | None:
+    """`delta`, `delta()` and `microsoft.graph.delta` (or `graph.delta()`) -> `delta`."""
+    bare = segment[:-2] if segment.endswith("()") else segment
+    for prefix in ("microsoft.graph.", "graph."):
+        if bare.startswith(prefix):
+            return bare[len(prefix):]
+    return bare
+
+
+def _type_of(text: str) -> tuple[str, bool]:
+    collection = text.startswith("Collection(")
+    inner = text[len("Collection("):-1] if collection else text
+    return (inner if inner.startswith("Edm.") else full_name(inner)), collection
+
+
+@cache
+def model() -> Model:
+    """The parsed CSDL (read once per process)."""
+    root = ET.parse(CSDL).getroot()
+    types: dict[str, StructuredType] = {}
+    enums: dict[str, list[str]] = {}
+    functions: dict[str, list[tuple[str, bool]]] = {}
+    entity_sets: dict[str, str] = {}
+    for schema in root.iter(f"{_EDM}Schema"):
+        namespace = schema.get("Namespace", "")
+        alias = schema.get("Alias")
+
+        def qualified(name: str, ns: str = namespace, al: str | None = alias) -> str:
+            if al and name.startswith(al + "."):
+                return ns + name[len(al):]
+            return full_name(name)
+
+        for element in schema:
+            tag = element.tag.removeprefix(_EDM)
+            name = f"{namespace}.{element.get('Name')}"
+            if tag in ("EntityType", "ComplexType"):
+                base = element.get("BaseType")
+                kind = StructuredType(name, qualified(base) if base else None,
+                                      element.get("Abstract") == "true",
+                                      element.get("OpenType") == "true", tag == "EntityType")
+                for child in element:
+                    child_tag = child.tag.removeprefix(_EDM)
+                    if child_tag not in ("Property", "NavigationProperty"):
+                        continue
+                    type_text, collection = _type_of(child.get("Type", ""))
+                    if not type_text.startswith("Edm."):
+                        type_text = qualified(type_text)
+                    prop = Property(child.get("Name", ""), type_text, collection,
+                                    child.get("Nullable") != "false")
+                    target = kind.properties if child_tag == "Property" else kind.navigations
+                    target[prop.name] = prop
+                types[name] = kind
+            elif tag == "EnumType":
+                enums[name] = [m.get("Name", "") for m in element.iter(f"{_EDM}Member")]
+            elif tag == "Function" and element.get("IsBound") == "true":
+                first = next(element.iter(f"{_EDM}Parameter"), None)
+                if first is not None:
+                    bound, collection = _type_of(first.get("Type", ""))
+                    functions.setdefault(qualified(bound), []).append(
+                        (element.get("Name", ""), collection))
+            elif tag == "EntityContainer":
+                for child in element:
+                    if child.tag.removeprefix(_EDM) in ("EntitySet", "Singleton"):
+                        entity_sets[child.get("Name", "")] = qualified(
+                            child.get("EntityType") or child.get("Type") or "")
+    return Model(types, enums, functions, entity_sets)
+
+
+# validation ----------------------------------------------------------------------------------
+def problems(value: Any, type_name: str, where: str = "body") -> list[str]:
+    """Where `value` (an entity or complex value as Graph serialises it) departs from the
+    CSDL: a property the type does not declare, a value of another type, a null where the
+    property is not nullable, an enum value that is not a member."""
+    the_model = model()
+    declared = value.get("@odata.type") if isinstance(value, dict) else None
+    if declared:
+        actual = full_name(declared)
+        if actual not in the_model.types:
+            return [f"{where}: unknown @odata.type {declared}"]
+        if not the_model.is_a(actual, type_name):
+            return [f"{where}: {declared} is not a {type_name}"]
+        type_name = actual
+    kind = the_model.type(type_name)
+    if kind is None:
+        return [f"{where}: unknown type {type_name}"]
+    if not isinstance(value, dict):
+        return [f"{where}: expected an object of {type_name}"]
+    props = the_model.properties(type_name)
+    navs = the_model.navigations(type_name)
+    out: list[str] = []
+    for key, item in value.items():
+        if key.startswith("@") or "@odata." in key:
+            continue
+        if key.endswith("@delta"):
+            key = key[:-len("@delta")]
+            if key not in navs and key not in props:
+                out.append(f"{where}.{key}@delta: not a property of {type_name}")
+            continue
+        prop = props.get(key) or navs.get(key)
+        if prop is None:
+            if not (kind.open or any(t.open for t in the_model.chain(type_name))) or \
+                    not key.startswith("extension_"):
+                out.append(f"{where}.{key}: {type_name} has no such property")
+            continue
+        out += _value_problems(item, prop, f"{where}.{key}")
+    return out
+
+
+def _value_problems(item: Any, prop: Property, where: str) -> list[str]:
+    if item is None:
+        # Graph serialises a declared collection as [] and a scalar it has no value for as
+        # null; Nullable="false" scalars are nevertheless returned as null on some objects
+        # (e.g. user.birthday without $select), so only collections are held to it.
+        return [f"{where}: null for a collection"] if prop.collection else []
+    if prop.collection:
+        if not isinstance(item, list):
+            return [f"{where}: expected a collection of {prop.type}"]
+        out = []
+        for index, element in enumerate(item):
+            out += _scalar_problems(element, prop.type, f"{where}[{index}]")
+        return out
+    return _scalar_problems(item, prop.type, where)
+
+
+def _scalar_problems(item: Any, type_name: str, where: str) -> list[str]:
+    if item is None:
+        return []
+    the_model = model()
+    checks = {
+        "Edm.String": lambda v: isinstance(v, str),
+        "Edm.Boolean": lambda v: isinstance(v, bool),
+        "Edm.Int32": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Edm.Int64": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Edm.Int16": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Edm.Byte": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "Edm.Double": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "Edm.Single": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "Edm.Decimal": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "Edm.Guid": lambda v: isinstance(v, str) and bool(_GUID.match(v)),
+        "Edm.DateTimeOffset": lambda v: isinstance(v, str) and bool(_DATE_TIME.match(v)),
+        "Edm.Date": lambda v: isinstance(v, str) and bool(_DATE.match(v)),
+        "Edm.TimeOfDay": lambda v: isinstance(v, str) and bool(_TIME.match(v)),
+        "Edm.Duration": lambda v: isinstance(v, str) and bool(_DURATION.match(v)),
+        "Edm.Binary": lambda v: isinstance(v, str),
+        "Edm.Stream": lambda v: isinstance(v, str),
+        "Edm.Untyped": lambda v: True,
+    }
+    if type_name in checks:
+        return [] if checks[type_name](item) else [f"{where}: {item!r} is not {type_name}"]
+    if type_name in the_model.enums:
+        members = the_model.enums[type_name]
+        if not isinstance(item, str):
+            return [f"{where}: {item!r} is not a member of {type_name}"]
+        # flags enums serialise as comma-separated members
+        bad = [part for part in item.split(",") if part.strip() not in members]
+        return [f"{where}: {item!r} is not a member of {type_name}"] if bad else []
+    if type_name in the_model.types:
+        return problems(item, type_name, where)
+    return [f"{where}: unknown type {type_name}"]
+
+
+def enum_members(name: str) -> list[str]:
+    return model().enums.get(full_name(name), [])
