@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient, WriteResult
-from reconciler.graph.errors import GraphError, UnreachableError
+from reconciler.graph.errors import GraphError
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.requests import ApiRequest
 from reconciler.live.state import LiveState
@@ -79,26 +79,25 @@ class ApplyContext:
         return grouped
 
     def settle(self, write: Write, result: WriteResult) -> None:
+        """Record the outcome of `write` for each change it carries; a lost reply is
+        UNKNOWN (the next plan shows the change again), never APPLIED."""
         if result.ok:
             status = ALREADY if result.already else APPLIED
             for change in write.changes:
                 self.record(change, status)
         else:
+            status = UNKNOWN if result.unknown else FAILED
             for change in write.changes:
-                self.record(change, FAILED, str(result.error))
+                self.record(change, status, str(result.error))
 
     def send(self, write: Write) -> WriteResult:
-        """One write on its own (creates, photos): never batched."""
+        """One write on its own (creates, photos): never batched. The result is ok only
+        when a reply (or a re-check) showed the write landed."""
         request = write.request
-        try:
-            result = self.graph.write(request.method, request.path, request.body,
-                                      content=request.content,
-                                      content_type=request.headers.get("Content-Type"),
-                                      recheck=write.recheck, already=write.already)
-        except UnreachableError as exc:
-            for change in write.changes:
-                self.record(change, UNKNOWN, str(exc))
-            return WriteResult(0, error=None)
+        result = self.graph.write(request.method, request.path, request.body,
+                                  content=request.content,
+                                  content_type=request.headers.get("Content-Type"),
+                                  recheck=write.recheck, already=write.already)
         self.settle(write, result)
         return result
 

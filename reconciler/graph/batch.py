@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.graph.client import GraphClient, WriteResult
 from reconciler.graph.errors import GraphError, UnreachableError
-from reconciler.graph.retry import retry_after
-from reconciler.graph.sender import MAX_THROTTLED_ATTEMPTS, Reply
+from reconciler.graph.retry import Attempt, Decision, Verdict, judge
+from reconciler.graph.sender import Reply
 
 MAX_BATCH = 20
-_WAIT_STATUSES = {429, 503, 504}
 
 
 @dataclass
@@ -90,101 +91,135 @@ def pack(items: list[BatchItem]) -> list[list[BatchItem]]:
 
 
 class _Chunk:
-    """One batch's life: send, judge each inner reply, re-send only what must be."""
+    """One batch's life: send, judge each inner reply with `retry.judge` (as a single
+    request would be judged), re-send only what must be."""
 
     def __init__(self, client: GraphClient, items: list[BatchItem]) -> None:
         self.client = client
         self.sender = client.sender
+        self.policy = client.sender.policy
         self.pending = {i.id: i for i in items}
         self.results: dict[str, WriteResult] = {}
         self.last: dict[str, Reply] = {}
+        self.tries: Counter[str] = Counter()
+        self.throttles: Counter[str] = Counter()
+        self.refreshed = False
+        self.started = time.monotonic()
 
     def run(self) -> dict[str, WriteResult]:
-        attempt = throttled = 0
-        started = time.monotonic()
+        attempt = 0
         while self.pending:
             attempt += 1
             names = set(self.pending)
             body = {"requests": [i.payload(names) for i in self.pending.values()]}
             try:
-                outer = self.sender.send("POST", self.client.url("/$batch"), json=body,
-                                         attempts=1)
+                outer: Reply | None = self.sender.send("POST", self.client.url("/$batch"),
+                                                       json=body, attempts=1)
             except UnreachableError:
                 outer = None
-            if outer is None or outer.status >= 500:
-                self._recheck_writes()
-                if attempt >= self.sender.policy.max_attempts:
+            if outer is None or outer.status >= 500:  # the whole reply was lost
+                decision = judge(outer.status if outer else None,
+                                 outer.headers if outer else {}, Attempt(True, attempt),
+                                 self.policy)
+                if decision.verdict is Verdict.GIVE_UP:
                     break
-                self.sender.sleep(self.sender.policy.backoff(attempt))
+                self._recheck_writes()
+                if self.pending:
+                    self.sender.sleep(decision.wait)
                 continue
             if not outer.ok:  # the batch itself was refused (malformed, or 429 limits hit)
                 for item in self.pending.values():
                     self.last[item.id] = outer
                 break
-            waits = self._judge(outer.body.get("responses", []), started)
-            if not self.pending:
-                break
-            if waits:
-                throttled += 1
-                self.sender._close_gate(max(waits))
-                if throttled >= MAX_THROTTLED_ATTEMPTS:
-                    break
-            else:
-                if attempt >= self.sender.policy.max_attempts:
-                    break
-                self.sender.sleep(self.sender.policy.backoff(attempt))
+            throttled, waits = self._judge(outer.body.get("responses", []))
+            if throttled:
+                self.sender.hold(max(throttled))
+            elif waits and self.pending:
+                self.sender.sleep(max(waits))
         for item_id, item in list(self.pending.items()):
-            reply = self.last.get(item_id) or Reply(503, body={"error": {
-                "code": "ServiceUnavailable", "message": "no reply after every retry"}})
-            self.results[item_id] = self.client.outcome(reply, item.method, item.path,
-                                                        item.already)
+            reply = self.last.get(item_id)
+            if reply is None:
+                self.results[item_id] = WriteResult.no_reply(
+                    item.method, item.path, f"no reply after {attempt} attempts")
+                continue
+            reply.verdict = Verdict.GIVE_UP
+            self.results[item_id] = self.client.outcome(reply, item.method, item.path)
         return self.results
 
-    def _judge(self, responses: list[dict[str, Any]], started: float) -> list[float]:
-        """Settle what can be settled; return the Retry-After of throttled inner requests."""
+    def _judge(self, responses: list[dict[str, Any]]) -> tuple[list[float], list[float]]:
+        """Settle what can be settled; return the waits asked for (throttled, others)."""
+        throttled: list[float] = []
         waits: list[float] = []
         by_id = {str(r.get("id")): r for r in responses}
         retry: set[str] = set()
+        failed_dependency: list[str] = []
+        refresh = False
         for item_id, item in list(self.pending.items()):
             raw = by_id.get(item_id)
-            if raw is None:
-                retry.add(item_id)
+            if raw is None:  # left out of the reply: as if its reply was lost
+                self.tries[item_id] += 1
+                if self.tries[item_id] >= self.policy.max_attempts:
+                    self._settle(item_id, WriteResult.no_reply(
+                        item.method, item.path, "left out of every $batch reply"))
+                else:
+                    retry.add(item_id)
                 continue
             reply = Reply(int(raw.get("status", 500)), raw.get("headers") or {}, raw.get("body"))
             self.last[item_id] = reply
-            status = reply.status
-            if status in _WAIT_STATUSES:
-                self.sender._count("throttled" if status == 429 else "server_errors")
-                waits.append(retry_after(reply.headers) or self.sender.policy.backoff(1))
-                retry.add(item_id)
-            elif status >= 500:
-                self.sender._count("server_errors")
-                if item.method != "GET" and item.recheck and self.sender._rechecked(item.recheck):
-                    self.results[item_id] = WriteResult(200, rechecked=True)
-                    del self.pending[item_id]
-                else:
-                    retry.add(item_id)
-            elif status == 401:
-                self.sender.tokens.refresh(self.sender.resource)
-                retry.add(item_id)
-            elif status == 404 and self.sender._mentions_created(item.path, str(item.body)) \
-                    and time.monotonic() - started < self.sender.policy.replication_seconds:
-                self.sender._count("replication_waits")
-                retry.add(item_id)
-            elif status != 424:
-                self.results[item_id] = self.client.outcome(reply, item.method, item.path,
-                                                            item.already)
-                del self.pending[item_id]
-        for item_id, item in list(self.pending.items()):  # 424s: retry only with a dependency
-            if item_id not in retry and not any(d in retry for d in item.depends_on):
-                self.results[item_id] = self.client.outcome(self.last[item_id], item.method,
-                                                            item.path, item.already)
-                del self.pending[item_id]
-        return waits
+            if reply.status == 424:  # its dependency failed: settled below
+                failed_dependency.append(item_id)
+                continue
+            decision = self._decide(item, reply)
+            verdict = decision.verdict
+            if verdict in (Verdict.SUCCESS, Verdict.ALREADY, Verdict.GIVE_UP):
+                reply.verdict = verdict
+                self._settle(item_id, self.client.outcome(reply, item.method, item.path))
+                continue
+            retry.add(item_id)
+            if verdict is Verdict.REFRESH:
+                refresh = True
+            elif decision.throttled:
+                self.sender.note("throttled")
+                throttled.append(decision.wait)
+            else:
+                self.sender.note("replication_waits" if reply.status == 404
+                                 else "server_errors")
+                waits.append(decision.wait)
+                if verdict is Verdict.RECHECK and item.recheck is not None \
+                        and self.sender.confirm(item.recheck):
+                    retry.discard(item_id)
+                    self._settle(item_id, WriteResult(200, rechecked=True))
+        if refresh and not self.refreshed:
+            self.refreshed = True
+            self.sender.refresh()
+        for item_id in failed_dependency:  # retried only along with a dependency
+            item = self.pending[item_id]
+            if not any(d in retry for d in item.depends_on):
+                reply = self.last[item_id]
+                reply.verdict = Verdict.GIVE_UP
+                self._settle(item_id, self.client.outcome(reply, item.method, item.path))
+        return throttled, waits
+
+    def _decide(self, item: BatchItem, reply: Reply) -> Decision:
+        self.tries[item.id] += 1
+        self.throttles[item.id] += reply.status == 429
+        write = item.method not in ("GET", "HEAD")
+        lagging = reply.status == 404 and self.sender.lagging(
+            item.path, jsonlib.dumps(item.body) if item.body is not None else "", self.started)
+        already = item.already
+        return judge(reply.status, reply.headers,
+                     Attempt(write, self.tries[item.id], self.throttles[item.id],
+                             self.refreshed, lagging),
+                     self.policy,
+                     already=(lambda: already(reply.error(item.method, item.path)))
+                     if already is not None else None)
+
+    def _settle(self, item_id: str, result: WriteResult) -> None:
+        self.results[item_id] = result
+        del self.pending[item_id]
 
     def _recheck_writes(self) -> None:
         """The whole reply was lost: settle each write that a re-read shows has landed."""
         for item_id, item in list(self.pending.items()):
-            if item.method != "GET" and item.recheck and self.sender._rechecked(item.recheck):
-                self.results[item_id] = WriteResult(200, rechecked=True)
-                del self.pending[item_id]
+            if item.method != "GET" and item.recheck and self.sender.confirm(item.recheck):
+                self._settle(item_id, WriteResult(200, rechecked=True))

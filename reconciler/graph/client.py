@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reconciler.graph.errors import GraphError, ReadOnlyError
+from reconciler.graph.errors import GraphError, ReadOnlyError, UnreachableError
+from reconciler.graph.retry import Verdict
 from reconciler.graph.sender import Reply, Sender, TokenProvider
 
 GRAPH_ROOT = "https://graph.microsoft.com/v1.0"
@@ -20,17 +21,24 @@ R = TypeVar("R")
 
 @dataclass
 class WriteResult:
-    """The outcome of one write: applied, already so (a benign error), or failed."""
+    """The outcome of one write: applied, already so (a benign error), failed, or unknown
+    (no reply after every retry and no re-check proved it landed: never success)."""
 
     status: int
     body: Any = None
     error: GraphError | None = None
     already: bool = False  # Graph said it was already so ("already exist", 404 on a removal)
     rechecked: bool = False  # the reply was lost and a re-read showed the write had landed
+    unknown: bool = False  # no reply: it may or may not have landed
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and not self.unknown
+
+    @classmethod
+    def no_reply(cls, method: str, path: str, why: str) -> WriteResult:
+        return cls(0, error=GraphError(0, "NoReply", why, method=method, path=path),
+                   unknown=True)
 
 
 class GraphClient:
@@ -106,24 +114,28 @@ class GraphClient:
     def write(self, method: str, path: str, body: Any = None, *, content: bytes | None = None,
               content_type: str | None = None, recheck: Callable[[], bool] | None = None,
               already: Callable[[GraphError], bool] | None = None) -> WriteResult:
-        """Send one write. `already` says which errors mean 'it is already so'."""
+        """Send one write. `already` says which errors mean 'it is already so'; a lost reply
+        that no re-check settles is an `unknown` result, never an ok one."""
         self.refuse_if_read_only(method, path)
         headers = {"Content-Type": content_type} if content_type else None
-        reply = self.sender.send(method, self.url(path), json=body, content=content,
-                                 headers=headers, recheck=recheck)
-        return self.outcome(reply, method, path, already)
+        try:
+            reply = self.sender.send(method, self.url(path), json=body, content=content,
+                                     headers=headers, recheck=recheck, already=already)
+        except UnreachableError as exc:
+            return WriteResult.no_reply(method, httpx.URL(self.url(path)).path, str(exc))
+        return self.outcome(reply, method, path)
 
-    def outcome(self, reply: Reply, method: str, path: str,
-                already: Callable[[GraphError], bool] | None = None) -> WriteResult:
-        if reply.ok:
+    def outcome(self, reply: Reply, method: str, path: str) -> WriteResult:
+        """A judged reply (its verdict set by `retry.judge`) as a WriteResult."""
+        if reply.verdict is Verdict.SUCCESS:
             created = reply.body.get("id") if isinstance(reply.body, dict) else None
             if method == "POST" and reply.status == 201 and created:
                 self.sender.created.add(created)
             return WriteResult(reply.status, reply.body, rechecked=reply.rechecked)
-        error = reply.error(method, httpx.URL(self.url(path)).path)
-        if already is not None and already(error):
+        if reply.verdict is Verdict.ALREADY:
             return WriteResult(reply.status, reply.body, already=True)
-        return WriteResult(reply.status, reply.body, error=error)
+        return WriteResult(reply.status, reply.body,
+                           error=reply.error(method, httpx.URL(self.url(path)).path))
 
     def refuse_if_read_only(self, method: str, path: str) -> None:
         if self.read_only and method not in ("GET", "HEAD"):

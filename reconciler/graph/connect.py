@@ -13,11 +13,13 @@ from reconciler.desired.model import TenantConfig
 from reconciler.graph.auth import NoAuth, msal_auth
 from reconciler.graph.client import GRAPH_ROOT, GraphClient
 from reconciler.graph.exchange import EXCHANGE_ROOT, ExchangeClient
-from reconciler.graph.sender import TokenProvider
+from reconciler.graph.retry import RetryPolicy
+from reconciler.graph.sender import Sender, TokenProvider
 
 GRAPH_URL_VARIABLE = "RECONCILER_GRAPH_URL"
 SEED_FILE = "emulator-seed.json"
-TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+TIMEOUT = httpx.Timeout(60.0, connect=4.0)  # an unreachable host fails within seconds
+POLICY = RetryPolicy()  # every client's retry policy (tests swap in a faster one)
 LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
 
 
@@ -38,8 +40,10 @@ def graph_url(config: TenantConfig, environ: Mapping[str, str] | None = None) ->
 
 
 def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = None,
-            environ: Mapping[str, str] | None = None) -> Connection:
+            environ: Mapping[str, str] | None = None,
+            policy: RetryPolicy | None = None) -> Connection:
     """Clients for the tenant `config` names; `read_only` refuses every write (plan)."""
+    policy = policy or POLICY
     env = dict(environ if environ is not None else os.environ)
     url = graph_url(config, env)
     emulator = None
@@ -69,9 +73,11 @@ def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = 
         tokens = msal_auth(config.auth_method, config.client_id or "", config.tenant_id, http,
                            env)
     graph = GraphClient(http, tokens, root=graph_root, read_only=read_only,
-                        concurrency=concurrency or config.concurrency)
+                        concurrency=concurrency or config.concurrency,
+                        sender=Sender(http, tokens, "graph", policy=policy))
     exchange = ExchangeClient(http, tokens, config.tenant_id, root=exchange_root,
-                              read_only=read_only)
+                              read_only=read_only,
+                              sender=Sender(http, tokens, "exchange", policy=policy))
     return Connection(graph, exchange, http, emulator)
 
 

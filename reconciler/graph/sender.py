@@ -1,4 +1,7 @@
-"""One request, sent until it has a definite outcome: retries, Retry-After, 401, re-checks."""
+"""One request, sent until it has a definite outcome: retries, Retry-After, 401, re-checks.
+
+What each reply means is decided by `retry.judge`; this module only acts on it.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +12,16 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import httpx
 
 from reconciler import __version__
 from reconciler.graph.errors import GraphError, UnreachableError
-from reconciler.graph.retry import RetryPolicy, retry_after
+from reconciler.graph.retry import Attempt, RetryPolicy, Verdict, judge
 
 log = logging.getLogger(__name__)
-MAX_THROTTLED_ATTEMPTS = 50  # Graph: keep waiting Retry-After while it keeps answering 429
 
 
 class TokenProvider(Protocol):
@@ -36,7 +38,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     request_id: str | None = None
-    rechecked: bool = False
+    rechecked: bool = False  # the reply was lost and a re-read showed the write had landed
+    verdict: Verdict | None = None  # SUCCESS, ALREADY or GIVE_UP once judged
 
     @property
     def ok(self) -> bool:
@@ -62,7 +65,11 @@ def parse_body(response: httpx.Response) -> Any:
 
 
 class Sender:
-    """Sends requests for one resource (Graph or Exchange) through one httpx client."""
+    """Sends requests for one resource (Graph or Exchange) through one httpx client.
+
+    Its public helpers (`gate`, `hold`, `note`, `confirm`, `lagging`, `refresh`) are what a
+    `$batch` uses to act on `retry.judge`'s decisions for the requests inside it.
+    """
 
     def __init__(self, http: httpx.Client, tokens: TokenProvider, resource: str, *,
                  policy: RetryPolicy | None = None,
@@ -75,30 +82,56 @@ class Sender:
         self._gate_lock = threading.Lock()
         self._not_before = 0.0  # after a 429, nobody sends before this instant
 
-    def _wait_gate(self) -> None:
+    def gate(self) -> None:
+        """Wait while a 429's Retry-After holds every request of this client."""
         with self._gate_lock:
             delay = self._not_before - time.monotonic()
         if delay > 0:
             self.sleep(delay)
 
-    def _close_gate(self, seconds: float) -> None:
+    def hold(self, seconds: float) -> None:
+        """After a 429: nobody sends for `seconds`."""
         with self._gate_lock:
             self._not_before = max(self._not_before, time.monotonic() + seconds)
 
-    def _count(self, key: str, n: int = 1) -> None:
+    def note(self, key: str, n: int = 1) -> None:
         with self._gate_lock:
             self.stats[key] += n
 
+    def refresh(self) -> None:
+        self.note("token_refresh")
+        self.tokens.refresh(self.resource)
+
+    def confirm(self, recheck: Callable[[], bool]) -> bool:
+        """Run a write's re-check after a lost or 5xx reply: did the write land?"""
+        self.note("rechecks")
+        try:
+            return bool(recheck())
+        except (GraphError, UnreachableError) as exc:
+            log.debug("recheck failed: %s", exc)
+            return False
+
+    def lagging(self, url: str, body: str, started: float) -> bool:
+        """Whether a 404 may be replication lag: the request names an object this run
+        created, and the replication window has not passed."""
+        if not self.created or time.monotonic() - started >= self.policy.replication_seconds:
+            return False
+        text = url + body
+        return any(object_id in text for object_id in list(self.created))
+
     def send(self, method: str, url: str, *, json: Any = None, content: bytes | None = None,
              headers: dict[str, str] | None = None,
-             recheck: Callable[[], bool] | None = None, attempts: int | None = None) -> Reply:
-        """Send until the outcome is known; a write whose reply was lost is re-checked first.
+             recheck: Callable[[], bool] | None = None,
+             already: Callable[[GraphError], bool] | None = None,
+             attempts: int | None = None) -> Reply:
+        """Send until `retry.judge` gives a definite verdict; a write whose reply was lost
+        (or got a 5xx) is re-checked before it is sent again.
 
-        `attempts` caps tries on lost replies and 5xx (default: the policy's); 401 and 429
-        are always handled here. With attempts=1 a lost reply raises UnreachableError and a
-        5xx is returned, so the caller (a batch) can re-check item by item.
+        `attempts` caps tries on lost replies and 5xx (default: the policy's). No reply
+        after the last try raises UnreachableError: "no reply" is never success. The
+        returned Reply carries its verdict (SUCCESS, ALREADY or GIVE_UP).
         """
-        limit = attempts or self.policy.max_attempts
+        policy = self.policy if attempts is None else replace(self.policy, max_attempts=attempts)
         write = method not in ("GET", "HEAD")
         request_headers = {"client-request-id": str(uuid.uuid4()),
                            "User-Agent": f"reconciler/{__version__}", **(headers or {})}
@@ -108,74 +141,73 @@ class Sender:
         refreshed = False
         while True:
             attempt += 1
-            self._wait_gate()
-            token = self.tokens.token(self.resource)
-            if token:
-                request_headers["Authorization"] = f"Bearer {token}"
-            self._count("http")
-            try:
-                response = self.http.request(method, url, json=json, content=content,
-                                             headers=request_headers)
-            except httpx.TransportError as exc:
-                self._count("dropped")
-                log.debug("dropped: method=%s url=%s attempt=%d error=%s", method, _path(url),
-                          attempt, type(exc).__name__)
-                if attempt >= limit:
-                    raise UnreachableError(
-                        f"{method} {_path(url)}: no reply after {attempt} attempts "
-                        f"({type(exc).__name__})") from exc
-                if write and recheck is not None and self._rechecked(recheck):
-                    return Reply(200, rechecked=True)
-                self.sleep(self.policy.backoff(attempt))
-                continue
-            reply = Reply(response.status_code, dict(response.headers), parse_body(response),
-                          response.headers.get("request-id"))
-            status = reply.status
-            log.debug("sent: method=%s path=%s status=%d request-id=%s attempt=%d", method,
-                      _path(url), status, reply.request_id, attempt)
-            if status == 401 and not refreshed:
+            reply, lost = self._once(method, url, json, content, request_headers, attempt)
+            status = reply.status if reply is not None else None
+            throttled += status == 429
+            at = Attempt(write, attempt, throttled, refreshed,
+                         lagging=status == 404 and self.lagging(url, body_text, started),
+                         sent=lost != "ConnectError")
+            decision = judge(status, reply.headers if reply is not None else {}, at, policy,
+                             already=_reads_already(reply, already, method, url))
+            verdict = decision.verdict
+            if verdict in (Verdict.SUCCESS, Verdict.ALREADY, Verdict.GIVE_UP):
+                if reply is None:
+                    raise UnreachableError(f"{method} {_without_query(url)}: no reply after "
+                                           f"{attempt} attempts ({lost})")
+                reply.verdict = verdict
+                return reply
+            if verdict is Verdict.REFRESH:
                 refreshed = True
-                self._count("token_refresh")
-                self.tokens.refresh(self.resource)
+                self.refresh()
                 continue
-            if status == 429:
-                throttled += 1
-                self._count("throttled")
-                wait = retry_after(reply.headers)
-                wait = wait if wait is not None else self.policy.backoff(throttled)
-                self._close_gate(wait)
-                if throttled >= MAX_THROTTLED_ATTEMPTS:
-                    return reply
+            if decision.throttled:
+                self.note("throttled")
+                self.hold(decision.wait)
                 continue
-            if status >= 500:
-                self._count("server_errors")
-                if attempt >= limit:
-                    return reply
-                if write and recheck is not None and self._rechecked(recheck):
-                    return Reply(200, rechecked=True)
-                wait = retry_after(reply.headers)
-                self.sleep(wait if wait is not None else self.policy.backoff(attempt))
-                continue
-            if status == 404 and self._mentions_created(url, body_text) and \
-                    time.monotonic() - started < self.policy.replication_seconds:
-                self._count("replication_waits")
-                self.sleep(self.policy.backoff(min(attempt, 5)))
-                continue
-            return reply
+            self.note("replication_waits" if status == 404 else
+                      "server_errors" if status is not None else "retries")
+            if verdict is Verdict.RECHECK and recheck is not None and self.confirm(recheck):
+                return Reply(200, rechecked=True, verdict=Verdict.SUCCESS)
+            self.sleep(decision.wait)
 
-    def _rechecked(self, recheck: Callable[[], bool]) -> bool:
-        self._count("rechecks")
+    def _once(self, method: str, url: str, json: Any, content: bytes | None,
+              headers: dict[str, str], attempt: int) -> tuple[Reply | None, str]:
+        """One try: the reply, or None and why there was none."""
+        self.gate()
+        token = self.tokens.token(self.resource)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.note("http")
         try:
-            return bool(recheck())
-        except (GraphError, UnreachableError) as exc:
-            log.debug("recheck failed: %s", exc)
-            return False
+            response = self.http.request(method, url, json=json, content=content,
+                                         headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            self.note("unconnected")
+            log.debug("not connected: method=%s url=%s attempt=%d error=%s", method,
+                      _path(url), attempt, type(exc).__name__)
+            return None, "ConnectError"
+        except httpx.TransportError as exc:
+            self.note("dropped")
+            log.debug("dropped: method=%s url=%s attempt=%d error=%s", method, _path(url),
+                      attempt, type(exc).__name__)
+            return None, type(exc).__name__
+        reply = Reply(response.status_code, dict(response.headers), parse_body(response),
+                      response.headers.get("request-id"))
+        log.debug("sent: method=%s path=%s status=%d request-id=%s attempt=%d", method,
+                  _path(url), reply.status, reply.request_id, attempt)
+        return reply, ""
 
-    def _mentions_created(self, url: str, body: str) -> bool:
-        if not self.created:
-            return False
-        text = url + body
-        return any(object_id in text for object_id in list(self.created))
+
+def _reads_already(reply: Reply | None, already: Callable[[GraphError], bool] | None,
+                   method: str, url: str) -> Callable[[], bool] | None:
+    if reply is None or already is None:
+        return None
+    return lambda: already(reply.error(method, _path(url)))
+
+
+def _without_query(url: str) -> str:
+    """Scheme, host and path: where the request went, without a filter's values."""
+    return str(httpx.URL(url).copy_with(query=None, fragment=None))
 
 
 def _path(url: str) -> str:
