@@ -113,12 +113,15 @@ def make_tenant(root: Path, users: dict[str, str], *, seed: dict[str, Any] | Non
                 memberships: str = "authoritative", max_changes: int = 500,
                 max_removals: float = 100, floor: int = 5,
                 files: dict[str, bytes] | None = None,
-                protected: tuple[str, ...] = ("erin@contoso.com",)) -> Path:
+                protected: tuple[str, ...] = ("erin@contoso.com",),
+                tenant_extra: str = "") -> Path:
+    """`tenant_extra`: more tenant.yaml (e.g. a `defaults:` block) after the policy."""
     folder = root / "tenant"
     (folder / "users").mkdir(parents=True, exist_ok=True)
     (folder / "tenant.yaml").write_text(TENANT_YAML.format(
         tenant_id=TENANT_ID, memberships=memberships, max_changes=max_changes,
-        max_removals=max_removals, floor=floor, protected=", ".join(protected)))
+        max_removals=max_removals, floor=floor, protected=", ".join(protected))
+        + textwrap.dedent(tenant_extra))
     (folder / "emulator-seed.json").write_text(json.dumps(seed or small_seed()))
     for name, text in users.items():
         (folder / "users" / f"{name}.yaml").write_text(textwrap.dedent(text).lstrip())

@@ -19,6 +19,8 @@ def mailbox_ready(ctx: PlanContext, user: DesiredUser, live: LiveUser | None,
     """Whether there is a mailbox to plan against; otherwise an error or a wait is said."""
     if live is not None and live.mailbox is not None:
         return True
+    if user.only_defaulted(".".join(path)):
+        return False  # tenant defaults only: a user without a mailbox has nothing of the kind
     if ctx.block_due(user):
         ctx.note(user, "mailboxType", path[0], "no mailbox since the sign-in block fell due: "
                  "its settings are no longer planned")

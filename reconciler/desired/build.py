@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler.desired import model
 from reconciler.desired.dates import parse_instant, window_end, window_start
+from reconciler.desired.defaults import dotted, layered, merge
 from reconciler.desired.yamlsource import SourceMap
 
 _PERMISSION_KINDS = ("fullAccess", "sendAs", "sendOnBehalf")
@@ -38,18 +39,29 @@ def build_tenant_config(
             photo_max_bytes=photo.get("maxBytes", model.DEFAULT_PHOTO_MAX_BYTES),
             photo_formats=tuple(photo.get("formats", model.DEFAULT_PHOTO_FORMATS)),
             apply_due=bool((policy.get("scheduled") or {}).get("applyDue", False)),
+            unmanaged_users=policy.get("unmanagedUsers", "ignore"),
         ),
         audit_file=folder / (data.get("audit") or {}).get("file", model.DEFAULT_AUDIT_FILE),
         folder=folder,
         source=source,
         concurrency=(data.get("graph") or {}).get("concurrency", model.DEFAULT_CONCURRENCY),
+        defaults=dict(data.get("defaults") or {}),
     )
 
 
 def build_user(
-    data: dict[str, Any], file: Path, folder: Path, source: SourceMap
+    data: dict[str, Any], file: Path, folder: Path, source: SourceMap,
+    config: model.TenantConfig | None = None,
 ) -> model.DesiredUser:
+    """One user file, with the tenant's `defaults` (when `config` is given) merged under it."""
+    taken: frozenset = frozenset()
+    if config is not None and config.defaults:
+        data, taken = merge(config.defaults, data)
+        source = layered(source, config.source, taken)
     managed = set(_managed_keys(data))
+    from_defaults = dotted(taken)
+    defaulted = frozenset(k for k in managed if k in from_defaults
+                          or any(k.startswith(t + ".") for t in from_defaults))
     mailbox = data.get("mailbox") or {}
     permissions = mailbox.get("permissions") or {}
     phones = (data.get("authentication") or {}).get("phoneMethods") or {}
@@ -97,6 +109,8 @@ def build_user(
             )
             for index, item in enumerate(data.get("actions") or [])
         ],
+        defaulted=defaulted,
+        id=data.get("id"),
     )
     return user
 

@@ -41,7 +41,7 @@ def load_tenant(folder: Path) -> LoadResult:
         result.files += 1
         loaded = _load_checked(path, _display(folder, path), "user", result)
         if loaded is not None:
-            users.append(build_user(loaded.data, path, folder, loaded.source))
+            users.append(build_user(loaded.data, path, folder, loaded.source, config))
     result.problems += check_users(users, config)
     if config is not None:
         result.tenant = DesiredTenant(config=config, users=users)

@@ -111,10 +111,18 @@ class DesiredUser:
     phone_methods: dict[str, str | None] = field(default_factory=dict)
     sign_in: SignIn | None = None
     actions: list[Action] = field(default_factory=list)
+    defaulted: frozenset[str] = frozenset()  # managed keys whose value came from `defaults`
+    id: str | None = None  # the directory object this file anchors to (`id`)
 
     def manages(self, key: str) -> bool:
-        """`groups`, `mailbox.forwarding`, `profile.jobTitle`... present in the file?"""
+        """`groups`, `mailbox.forwarding`, `profile.jobTitle`... in the file or `defaults`?"""
         return key in self.managed
+
+    def only_defaulted(self, key: str) -> bool:
+        """Whether every managed key at or under `key` came from tenant.yaml's `defaults`
+        (a default that cannot apply to this user is then satisfied, not an error)."""
+        under = [k for k in self.managed if k == key or k.startswith(key + ".")]
+        return bool(under) and all(k in self.defaulted for k in under)
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,7 @@ class Policy:
     photo_max_bytes: int = DEFAULT_PHOTO_MAX_BYTES
     photo_formats: tuple[str, ...] = DEFAULT_PHOTO_FORMATS
     apply_due: bool = False
+    unmanaged_users: str = "ignore"  # report | ignore: users without a file (import: report)
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,7 @@ class TenantConfig:
     folder: Path
     source: SourceMap
     concurrency: int = DEFAULT_CONCURRENCY
+    defaults: dict[str, Any] = field(default_factory=dict)  # merged under every user file
 
 
 @dataclass

@@ -61,6 +61,18 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(inline_refs(load_schema(name)), format_checker=_FORMATS)
 
 
+_SIBLING = re.compile(r"^(\w+)\.schema\.json#/properties/(\w+)$")
+
+
+def _sibling(ref: str) -> dict[str, Any] | None:
+    """`user.schema.json#/properties/mailbox` (tenant.yaml's `defaults`): that property's
+    schema from the other document, its own references inlined."""
+    match = _SIBLING.match(ref)
+    if match is None:
+        return None
+    return inline_refs(load_schema(match.group(1)))["properties"][match.group(2)]
+
+
 def inline_refs(root: dict[str, Any]) -> dict[str, Any]:
     """The schema with each local `$ref` replaced by what it names, inside an `allOf`.
 
@@ -75,8 +87,8 @@ def inline_refs(root: dict[str, Any]) -> dict[str, Any]:
             return node
         out = {k: walk(v) for k, v in node.items() if k != "$ref"}
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            target = walk(root["$defs"][ref.split("/")[-1]])
+        if isinstance(ref, str) and (ref.startswith("#/$defs/") or _SIBLING.match(ref)):
+            target = _sibling(ref) or walk(root["$defs"][ref.split("/")[-1]])
             if len(out) == 0:
                 return target
             out["allOf"] = [target, *out.get("allOf", [])]

@@ -76,7 +76,9 @@ class PlanContext:
         return change
 
     def error(self, user: DesiredUser, path: tuple, message: str) -> None:
-        self.plan.errors.append(user.source.problem(path, message))
+        problem = user.source.problem(path, message)
+        if problem not in self.plan.errors:  # a bad default is one error, not one per user
+            self.plan.errors.append(problem)
 
     def note(self, user: DesiredUser, kind: str, target: str, message: str) -> None:
         self.plan.notes.append(Note(user.upn, kind, target, message))
