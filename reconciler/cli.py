@@ -320,24 +320,12 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
       0 * * * *  reconciler drift tenants/contoso --apply-due   # hourly, in cron
     """
     from reconciler import clock
-    from reconciler.live.audits import (
-        MAILBOX_KINDS,
-        attribute,
-        attribute_mailboxes,
-        read_audits,
-        read_exchange_audits,
-    )
-    from reconciler.reconcile import run_plan
+    from reconciler.reconcile import attribute_drift, run_plan
 
     def work() -> int:
         run = run_plan(tenant_dir, users, writable=apply_due, progress=report_progress)
         try:
-            if run.plan.changes:
-                run.plan.attribution = attribute(run.plan, run.live,
-                                                 read_audits(run.connection.graph, clock.now()))
-            if any(c.kind in MAILBOX_KINDS for c in run.plan.changes):
-                run.plan.attribution += attribute_mailboxes(
-                    run.plan, read_exchange_audits(run.connection.exchange, clock.now()))
+            run.plan.attribution = attribute_drift(run, clock.now())
             click.echo(_render(run.plan, fmt), nl=False)
             if run.plan.errors:
                 _report_blockers(run.plan, fmt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from reconciler import clock
@@ -11,15 +12,18 @@ from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.stale import moved_facts
 from reconciler.apply.trail import append_trail
+from reconciler.areas import DirectoryAudit, ExchangeAudit
+from reconciler.areas.registry import AREAS, reads_for
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant
 from reconciler.desired.problems import InputError
 from reconciler.graph.connect import Connection, connect
+from reconciler.live.audits import read_audits, read_exchange_audits, who
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
-from reconciler.plan.change import Plan
+from reconciler.plan.change import Change, Plan
 from reconciler.plan.limits import check_limits
-from reconciler.plan.planner import live_needs, make_plan, selected
+from reconciler.plan.planner import make_plan, selected
 
 Progress = Callable[[str], None]
 
@@ -40,8 +44,7 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
              progress: Progress) -> LiveState:
     wanted = set(upns)
     users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
-    needs, per_user = live_needs(users)
-    return read_live(connection.graph, needs, per_user, exchange=connection.exchange,
+    return read_live(connection.graph, reads_for(users), exchange=connection.exchange,
                      progress=progress)
 
 
@@ -94,3 +97,44 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
         raise StalePlanError("the tenant changed since the plan was made: " + "; ".join(moved))
     run = PlanRun(desired, connection, live, plan)
     return run, run_apply(run, progress)
+
+
+def _found(change: Change, by: str, at: object, activity: object) -> dict:
+    return {"user": change.user, "kind": change.kind, "target": change.target, "by": by,
+            "at": at, "activity": activity}
+
+
+def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
+    """For each drifted change, who made it and when: the newest directory audit record
+    its area matches to it, or the Exchange admin audit entry of the cmdlet its area names.
+    Each log is read once, and only when some change could be found in it."""
+    plan, live = run.plan, run.live
+    audit_of = {kind.name: area.audit for area in AREAS for kind in area.kinds}
+    found: list[dict] = []
+    if plan.changes:
+        records = read_audits(run.connection.graph, now)
+        for change in plan.changes:
+            audit = audit_of[change.kind]
+            user = live.user_by_upn(change.user)
+            if user is None or not isinstance(audit, DirectoryAudit):
+                continue
+            record = next((r for r in records if audit.match(r, change, user.id)), None)
+            if record is not None:
+                found.append(_found(change, who(record), record.get("activityDateTime"),
+                                    record.get("activityDisplayName")))
+    exchange = [c for c in plan.changes if isinstance(audit_of[c.kind], ExchangeAudit)]
+    if exchange:
+        cmdlets = {name for area in AREAS if isinstance(area.audit, ExchangeAudit)
+                   for name in area.audit.cmdlets}
+        entries = read_exchange_audits(run.connection.exchange, now, cmdlets)
+        for change in exchange:
+            audit = audit_of[change.kind]
+            assert isinstance(audit, ExchangeAudit)
+            cmdlet = str(audit.cmdlet(change)).lower()
+            entry = next((e for e in entries if str(e.get("CmdletName")).lower() == cmdlet and
+                          str(e.get("ObjectModified") or "").lower() == change.user.lower()),
+                         None)
+            if entry is not None:
+                found.append(_found(change, entry.get("Caller") or "unknown",
+                                    entry.get("RunDate"), entry.get("CmdletName")))
+    return found

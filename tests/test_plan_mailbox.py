@@ -169,3 +169,26 @@ def test_delegate_roles_for_outsiders_are_refused_at_plan(tmp_path, seed):
     errors = plan_of(folder).errors
     assert errors[0].path == "calendar.permissions[0].role"
     assert "only for people inside the organization" in errors[0].message
+
+
+def test_a_calendar_grant_changed_out_of_band_refuses_the_saved_plan(tmp_path, seed):
+    folder = make_tenant(tmp_path, alice("""\
+calendar:
+  permissions:
+    - {user: bob@contoso.com, role: read}
+    - {user: erin@contoso.com, role: read}
+"""), seed=seed)
+    saved = tmp_path / "plan.json"
+    assert cli_run("plan", str(folder), "--out", str(saved)).exit_code == 0
+    db = store(folder)
+    owner = oid("alice@contoso.com")
+    erin = next(e for e in db.items(owner, "calendarPermission")
+                if (e.get("emailAddress") or {}).get("address") == "erin@contoso.com")
+    with db.transaction():  # someone makes erin an editor in Outlook meanwhile
+        db.put_item(owner, "calendarPermission", erin["id"], {**erin, "role": "write"})
+    written = len(audits(folder))
+    result = cli_run("apply", str(folder), "--plan", str(saved))
+    assert result.exit_code == 1
+    assert "refused: the tenant changed since the plan was made: alice@contoso.com: " \
+           "calendar permissions" in result.stderr
+    assert len(audits(folder)) == written  # nothing was sent

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from reconciler.areas import groups
+from reconciler.areas import groups, registry
 from reconciler.reconcile import run_apply, run_plan
 from tests.tenancy import cli_run, make_tenant, oid, plan_of, store
 
@@ -48,10 +50,10 @@ def test_an_apply_that_stops_halfway_is_finished_by_the_next(tmp_path, monkeypat
     def crash(ctx, changes):
         raise Crash("the runner was killed")
 
-    original = groups.STEPS[0]
-    monkeypatch.setattr(groups, "STEPS", [original.__class__(original.phase, original.kinds,
-                                                             original.ops, crash),
-                                          groups.STEPS[1]])
+    adds, removals = groups.AREA.steps
+    crashing = replace(groups.AREA, steps=(replace(adds, run=crash), removals))
+    monkeypatch.setattr(registry, "AREAS", tuple(crashing if a is groups.AREA else a
+                                                 for a in registry.AREAS))
     run = run_plan(folder, writable=True)
     with pytest.raises(Crash):
         run_apply(run)

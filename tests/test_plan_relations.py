@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.areas.registry import privileged
 from tests.tenancy import (
     E3,
     YAMMER,
@@ -125,7 +126,7 @@ def test_roles_added_removed_and_inherited_ones_left_alone(tmp_path):
     ]
     assert [(n.user, n.target) for n in plan.notes] == [("bob@contoso.com",
                                                          "Helpdesk Administrator")]
-    assert all(c.privileged for c in plan.changes)
+    assert all(privileged(c) for c in plan.changes)
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
     assert plan_of(folder).changes == []
 
@@ -170,7 +171,7 @@ def test_license_removal_is_privileged_and_inherited_ones_are_notes(tmp_path):
                                             "licenses: []\n"})
     plan = plan_of(folder)
     assert lines(plan) == [("alice", "license", "remove", "SPE_E3", "SPE_E3", None)]
-    assert plan.changes[0].privileged
+    assert privileged(plan.changes[0])
     assert [(n.user, n.target) for n in plan.notes] == [("dave@contoso.com", "SPE_E5")]
 
 

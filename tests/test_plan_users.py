@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from reconciler.areas.registry import privileged
 from tests.tenancy import audits, cli_run, lines, make_tenant, oid, plan_of, store
 
 NEW = """\
@@ -74,7 +75,7 @@ def test_state_deleted_soft_deletes_and_present_restores(tmp_path):
     plan = plan_of(folder)
     assert lines(plan) == [("bob", "user", "remove", "bob@contoso.com", "bob@contoso.com",
                             None)]
-    assert plan.changes[0].privileged
+    assert privileged(plan.changes[0])
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
     assert store(folder).user_id_by_upn("bob@contoso.com") is None
     (folder / "users" / "bob.yaml").write_text("userPrincipalName: bob@contoso.com\n"

@@ -9,25 +9,25 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import APPLIED, FAILED, SKIPPED
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.state_extension import write_state
 from reconciler.areas.user import INVITE_REDIRECT, generate_password
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError, UnreachableError
+from reconciler.live.reads import PerUser
 from reconciler.plan.change import SENSITIVE
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import Action, DesiredUser
+    from reconciler.live.reads import Read
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("actions",)
-
-
-def needs(user: DesiredUser) -> set[str]:
-    return {"user:extension"} if user.actions else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {PerUser.EXTENSION} if user.actions else set()
 
 
 def done_ids(live: LiveUser | None) -> list[str]:
@@ -74,7 +74,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
             detail.update(forceChange=action.force_change, passwordFrom=action.password_from)
             after = f"resetPassword (password: {SENSITIVE})"
         ctx.add(user, "action", "invoke", f"{action.do} ({action.id})", None, after,
-                apply=detail)
+                apply=detail, facts=[f"actions:{live.id}"] if live else [])
 
 
 def _invoke(ctx: ApplyContext, change: Change, user_id: str) -> None:
@@ -122,4 +122,17 @@ def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.graph.map(run, list(by_user.values()))
 
 
-STEPS = [Step(95, ("action",), ("invoke",), apply_actions)]
+AREA = Area(
+    name="actions",
+    keys=("actions",),
+    kinds=(Kind("action", 150, label="action", heading="actions",
+                order=lambda change: int(change.apply.get("order", 0))),),  # file order
+    # an action run by someone else since the plan (recorded as done) must not run again
+    facts={"actions": of_user(lambda user, _live, _detail: done_ids(user), "actions run")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("actions", ("action",), ("invoke",), apply_actions),),
+    relations=NO_RELATIONS,
+    import_user=Nothing("one-shot actions are requests, not state to read back"),
+    audit=Nothing("actions are carried out by this tool; they are not drift"),
+)

@@ -7,25 +7,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection, PerUser
 from reconciler.plan.context import window_note
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("calendar",)
 EXCHANGE_DEFAULT_ROLE = "freeBusyRead"
 DELEGATE_ROLES = ("delegateWithoutPrivateEventAccess", "delegateWithPrivateEventAccess")
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return {"mailboxes", "user:calendar"} if user.manages("calendar.permissions") else set()
+def reads(user: DesiredUser) -> set[Read]:
+    if not user.manages("calendar.permissions"):
+        return set()
+    return {Collection.MAILBOXES, PerUser.CALENDAR}
 
 
 def _inside(ctx: PlanContext, address: str) -> bool:
@@ -37,6 +41,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
             ctx, user, live, ("calendar", "permissions")):
         return
     assert live is not None
+    facts = [f"calendar:{live.id}"]
     entries = live.calendar or []
     current: dict[str, dict[str, Any]] = {}
     for entry in entries:
@@ -63,7 +68,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                 continue
             ctx.add(user, "calendarPermission", "add", address, None, target,
                     apply={"address": address, "role": permission.role},
-                    note=window_note(permission.window))
+                    note=window_note(permission.window), facts=facts)
         elif existing.get("role") != permission.role:
             if permission.role not in (existing.get("allowedRoles") or [permission.role]):
                 ctx.error(user, (*permission.path, "role"), f"{address} can be given "
@@ -71,14 +76,15 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                 continue
             ctx.add(user, "calendarPermission", "change", address,
                     f"{address}: {existing.get('role')}", target,
-                    apply={"address": address, "role": permission.role, "id": existing["id"]})
+                    apply={"address": address, "role": permission.role, "id": existing["id"]},
+                    facts=facts)
         else:
             ctx.unchanged(user)
     for address in sorted(set(current) - wanted):
         if ctx.authoritative or ctx.expired(user, "calendarPermission", address):
             ctx.add(user, "calendarPermission", "remove", address,
                     f"{address}: {current[address].get('role')}", None,
-                    apply={"address": address, "id": current[address]["id"]})
+                    apply={"address": address, "id": current[address]["id"]}, facts=facts)
 
 
 def _request(ctx: ApplyContext, change: Change) -> Write:
@@ -101,7 +107,37 @@ def apply_calendar(ctx: ApplyContext, changes: list[Change]) -> None:
                   list(by_mailbox.values()))
 
 
-STEPS = [
-    Step(76, ("calendarPermission",), ("add", "change"), apply_calendar),
-    Step(84, ("calendarPermission",), ("remove",), apply_calendar),
-]
+def _grants(user: LiveUser, _live: LiveState, _detail: str) -> Any:
+    return sorted(((e.get("emailAddress") or {}).get("address") or "", e.get("role") or "")
+                  for e in user.calendar or [])
+
+
+def relations(_user: DesiredUser, current: LiveUser, _live: LiveState) -> int:
+    return len(current.calendar or [])
+
+
+def import_user(user: LiveUser, _state: LiveState) -> dict[str, Any]:
+    calendar = [{"user": e["emailAddress"]["address"], "role": e["role"]}
+                for e in user.calendar or [] if e.get("isRemovable", True)
+                and (e.get("emailAddress") or {}).get("address")]
+    if not calendar:
+        return {}
+    return {"calendar": {"permissions": sorted(calendar, key=lambda p: p["user"])}}
+
+
+AREA = Area(
+    name="calendar",
+    keys=("calendar",),
+    kinds=(Kind("calendarPermission", 120, label="calendarPermission",
+                heading="calendar permissions", relation=True),),
+    facts={"calendar": of_user(_grants, "calendar permissions")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("calendar grants", ("calendarPermission",), ("add", "change"),
+                apply_calendar),
+           Step("calendar removals", ("calendarPermission",), ("remove",), apply_calendar)),
+    relations=relations,
+    import_user=import_user,
+    audit=Nothing("calendar sharing is written through Outlook, which keeps no admin audit"),
+    plans_after=("user", "licenses"),  # delegates may be created; mailbox_ready
+)

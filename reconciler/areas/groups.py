@@ -3,29 +3,35 @@ distribution lists and mail-enabled security groups; dynamic and synced ones are
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import APPLIED, Write
-from reconciler.areas import Step
+from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError
+from reconciler.live.reads import Collection
 from reconciler.plan.context import window_note
+from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import ResolveError
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveGroup, LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveGroup, LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("groups",)
 BIND_LIMIT = 20
 
 
-def needs(user: DesiredUser) -> set[str]:
-    managed = user.manages("groups") or (user.sign_in and user.sign_in.remove_groups)
-    return {"groups"} if managed else set()
+def _managed(user: DesiredUser) -> bool:
+    return user.manages("groups") or bool(user.sign_in and user.sign_in.remove_groups)
+
+
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.GROUPS} if _managed(user) else set()
 
 
 def _why_not(group: LiveGroup) -> str:
@@ -133,7 +139,63 @@ def apply_removals(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [
-    Step(50, ("group",), ("add",), apply_adds),
-    Step(80, ("group",), ("remove",), apply_removals),
-]
+def relations(user: DesiredUser, current: LiveUser, live: LiveState) -> int:
+    return len(live.groups_of(current.id)) if _managed(user) else 0
+
+
+def import_user(user: LiveUser, state: LiveState) -> dict[str, Any]:
+    """Writable groups by name (by mail, then by id, when the name is ambiguous)."""
+    names: dict[str, int] = {}
+    for group in state.groups.values():
+        names[group.display_name.lower()] = names.get(group.display_name.lower(), 0) + 1
+    out: list[Any] = []
+    for group_id in state.groups_of(user.id):
+        group = state.groups[group_id]
+        if not group.writable:
+            continue  # dynamic and synced groups are not managed from a file
+        if names[group.display_name.lower()] == 1:
+            out.append(group.display_name)
+        elif group.mail:
+            out.append(group.mail)
+        else:
+            out.append({"id": group.id})
+    out.sort(key=lambda g: str(g).lower() if not isinstance(g, dict) else g["id"])
+    return {"groups": out} if out else {}
+
+
+def _loaded(text: Any) -> Any:
+    """Audit values are JSON-encoded strings ("\\"id\\"", "null"), or plain text."""
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+
+
+# The activity that would have caused the drift, by the op the plan would do about it.
+ACTIVITIES = {"add": "remove member from group", "remove": "add member to group"}
+
+
+def _audited(record: dict[str, Any], change: Change, user_id: str) -> bool:
+    activity = str(record.get("activityDisplayName") or "").lower()
+    if activity != ACTIVITIES.get(change.op):
+        return False
+    targets = record.get("targetResources") or []
+    member = {_loaded(p.get(side)) for t in targets for p in t.get("modifiedProperties") or []
+              if p.get("displayName") == "Member.ObjectID" for side in ("oldValue", "newValue")}
+    return any(t.get("id") == change.apply.get("group") for t in targets) and user_id in member
+
+
+AREA = Area(
+    name="groups",
+    keys=("groups",),
+    kinds=(Kind("group", 50, label="group", heading="groups", relation=True),),
+    facts={"groups": of_user(lambda user, live, _detail: sorted(live.groups_of(user.id)),
+                             "group memberships")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("group adds", ("group",), ("add",), apply_adds),
+           Step("group removals", ("group",), ("remove",), apply_removals)),
+    relations=relations,
+    import_user=import_user,
+    audit=DirectoryAudit(_audited),
+)

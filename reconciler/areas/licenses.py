@@ -5,25 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection
 from reconciler.plan.context import window_note
-from reconciler.plan.facts import fact_value, fingerprint
+from reconciler.plan.facts import FactKind, fingerprint, of_user
 from reconciler.plan.resolve import ResolveError
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("licenses",)
+def _managed(user: DesiredUser) -> bool:
+    return user.manages("licenses") or bool(user.sign_in and user.sign_in.remove_licenses)
 
 
-def needs(user: DesiredUser) -> set[str]:
-    managed = user.manages("licenses") or (user.sign_in and user.sign_in.remove_licenses)
-    return {"skus"} if managed else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.SKUS} if _managed(user) else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -87,8 +89,8 @@ def finish(ctx: PlanContext) -> None:
     """Seats: every add of a SKU in this plan must fit its free seats."""
     for sku_id, takers in sorted(ctx.seats.items()):
         sku = ctx.live.skus[sku_id]
-        key = f"seats:{sku_id}:{len(takers)}"
-        ctx.plan.facts[key] = fingerprint(fact_value(ctx.live, key))
+        rest = f"{sku_id}:{len(takers)}"
+        ctx.plan.facts[f"seats:{rest}"] = fingerprint(_seats_free(ctx.live, rest))
         if len(takers) > sku.free:
             user, path = takers[0]
             ctx.error(user, (*path, "sku"),
@@ -118,4 +120,55 @@ def apply_licenses(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [Step(30, ("license",), ("add", "change", "remove"), apply_licenses)]
+def _seats_free(live: LiveState, rest: str) -> bool:
+    """`<sku id>:<needed>`: whether the SKU still has that many free seats."""
+    sku_id, _, needed = rest.partition(":")
+    sku = live.skus.get(sku_id)
+    return sku is not None and sku.free >= int(needed)
+
+
+def relations(user: DesiredUser, current: LiveUser, _live: LiveState) -> int:
+    return len(current.licenses) if _managed(user) else 0
+
+
+def import_user(user: LiveUser, state: LiveState) -> dict[str, Any]:
+    out = []
+    for sku_id, disabled in sorted(user.licenses.items()):
+        sku = state.skus.get(sku_id)
+        if sku is None:
+            continue
+        entry: dict[str, Any] = {"sku": sku.part_number}
+        names = {plan_id: name for name, plan_id in sku.plans.items()}
+        if disabled:
+            entry["disabledPlans"] = sorted(names.get(p, p) for p in disabled)
+        out.append(entry)
+    return {"licenses": sorted(out, key=lambda e: e["sku"])} if out else {}
+
+
+def _audited(record: dict[str, Any], _change: Change, user_id: str) -> bool:
+    activity = str(record.get("activityDisplayName") or "").lower()
+    return activity == "change user license" and any(
+        t.get("id") == user_id for t in record.get("targetResources") or [])
+
+
+def _is_removal(change: Change) -> bool:
+    return change.op == "remove"
+
+
+AREA = Area(
+    name="licenses",
+    keys=("licenses",),
+    kinds=(Kind("license", 70, label="license", heading="licenses", relation=True,
+                privileged=_is_removal),),
+    facts={"licenses": of_user(lambda user, _live, _detail: sorted(
+               (k, sorted(v)) for k, v in user.licenses.items()), "licenses"),
+           "seats": FactKind(_seats_free,
+                             lambda rest, _subject: f"free seats of SKU {rest.split(':')[0]}")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("licenses", ("license",), ("add", "change", "remove"), apply_licenses),),
+    relations=relations,
+    import_user=import_user,
+    audit=DirectoryAudit(_audited),
+    finish=finish,
+)

@@ -6,29 +6,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import ALREADY, APPLIED, FAILED
-from reconciler.areas import Step
+from reconciler.areas import Area, ExchangeAudit, Kind, Step
 from reconciler.areas.mailboxes import mailbox_ready, trustee_key, unknown_trustee
 from reconciler.graph.errors import GraphError
+from reconciler.live.reads import Collection, PerUser
 from reconciler.plan.context import window_note
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("mailbox",)
 TYPES = {"user": "UserMailbox", "shared": "SharedMailbox"}
 RIGHTS = ("fullAccess", "sendAs", "sendOnBehalf")
 
 
-def needs(user: DesiredUser) -> set[str]:
+def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("mailbox"):
         return set()
-    wanted = {"mailboxes", "groups"}
+    wanted: set[Read] = {Collection.MAILBOXES, Collection.GROUPS}
     if "fullAccess" in user.mailbox_permissions:
-        wanted.add("user:fullAccess")
+        wanted.add(PerUser.FULL_ACCESS)
     return wanted
 
 
@@ -43,17 +45,18 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         current = "shared" if box.get("RecipientTypeDetails") == "SharedMailbox" else "user"
         if current != user.mailbox_type:
             ctx.add(user, "mailboxType", "change", "type", current, user.mailbox_type,
-                    apply={"type": user.mailbox_type})
+                    apply={"type": user.mailbox_type}, facts=[f"mailbox:{live.id}"])
         else:
             ctx.unchanged(user)
     if user.manages("mailbox.forwarding"):
-        _forwarding(ctx, user, box)
+        _forwarding(ctx, user, live, box)
     for right in RIGHTS:
         if user.manages(f"mailbox.permissions.{right}"):
             _permissions(ctx, user, live, right)
 
 
-def _forwarding(ctx: PlanContext, user: DesiredUser, box: dict[str, Any]) -> None:
+def _forwarding(ctx: PlanContext, user: DesiredUser, live: LiveUser,
+                box: dict[str, Any]) -> None:
     live_address = str(box.get("ForwardingSmtpAddress") or "").removeprefix("smtp:") \
         .removeprefix("SMTP:") or None
     current = {"address": live_address, "keepCopy": bool(box.get("DeliverToMailboxAndForward"))} \
@@ -71,7 +74,7 @@ def _forwarding(ctx: PlanContext, user: DesiredUser, box: dict[str, Any]) -> Non
         return
     op = "add" if current is None else "remove" if wanted is None else "change"
     ctx.add(user, "forwarding", op, "forwarding", _shown(current), _shown(wanted),
-            apply={"forwarding": wanted})
+            apply={"forwarding": wanted}, facts=[f"mailbox:{live.id}"])
     domains = {ctx.desired.config.domain.lower(), *(u.upn.split("@")[1].lower()
                                                     for u in ctx.live.users.values())}
     if wanted and wanted["address"].split("@")[1].lower() not in domains:
@@ -109,21 +112,22 @@ def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str
             ctx.add(user, "mailboxPermission", "add", target, None, target,
                     apply={"right": right, "trustee": key,
                            "automapping": entry.extra.get("automapping")},
-                    note=window_note(entry.window))
+                    note=window_note(entry.window), facts=[f"mailbox:{live.id}"])
         elif right == "fullAccess" and "automapping" in entry.extra and \
                 current[key] is not None and current[key] != entry.extra["automapping"]:
             ctx.add(user, "mailboxPermission", "change", target,
                     f"{target} (automapping {current[key]})",
                     f"{target} (automapping {entry.extra['automapping']})",
                     apply={"right": right, "trustee": key,
-                           "automapping": entry.extra["automapping"]})
+                           "automapping": entry.extra["automapping"]},
+                    facts=[f"mailbox:{live.id}"])
         else:
             ctx.unchanged(user)
     for key in sorted(set(current) - set(wanted)):
         target = f"{right}: {key}"
         if ctx.authoritative or ctx.expired(user, "mailboxPermission", target):
             ctx.add(user, "mailboxPermission", "remove", target, target, None,
-                    apply={"right": right, "trustee": key})
+                    apply={"right": right, "trustee": key}, facts=[f"mailbox:{live.id}"])
 
 
 def _cmdlets(change: Change) -> list[tuple[str, dict[str, Any]]]:
@@ -184,12 +188,88 @@ def _to_shared(change: Change) -> bool:
     return change.apply.get("type") == "shared"
 
 
-STEPS = [
-    # to shared before licenses change (a license is removed only after the conversion);
-    # back to a user mailbox after them (it needs its license first)
-    Step(25, ("mailboxType",), ("change",), apply_exchange, accept=_to_shared),
-    Step(35, ("mailboxType",), ("change",), apply_exchange,
-         accept=lambda change: not _to_shared(change)),
-    Step(70, ("mailboxPermission", "forwarding"), ("add", "change"), apply_exchange),
-    Step(83, ("mailboxPermission", "forwarding"), ("remove",), apply_exchange),
-]
+def _send_on_behalf(box: dict[str, Any]) -> list[str]:
+    return sorted(str(t).lower() for t in box.get("GrantSendOnBehalfTo") or [])
+
+
+def _settings(user: LiveUser, _live: LiveState, _detail: str) -> Any:
+    """What every mailbox change depends on: type, forwarding and the three rights."""
+    box = user.mailbox
+    if box is None:
+        return None
+    return {"type": box.get("RecipientTypeDetails"),
+            "forwarding": [box.get("ForwardingSmtpAddress"),
+                           box.get("DeliverToMailboxAndForward")],
+            "fullAccess": sorted((user.full_access or {}).items()),
+            "sendAs": sorted(user.send_as or ()), "sendOnBehalf": _send_on_behalf(box)}
+
+
+def relations(_user: DesiredUser, current: LiveUser, _live: LiveState) -> int:
+    return len(current.full_access or {}) + len(current.send_as or ()) + \
+        len((current.mailbox or {}).get("GrantSendOnBehalfTo") or [])
+
+
+def import_user(user: LiveUser, _state: LiveState) -> dict[str, Any]:
+    box = user.mailbox
+    if box is None:
+        return {}
+    out: dict[str, Any] = {}
+    if box.get("RecipientTypeDetails") == "SharedMailbox":
+        out["type"] = "shared"
+    forward = str(box.get("ForwardingSmtpAddress") or "").removeprefix("smtp:")
+    if forward:
+        out["forwarding"] = {"address": forward,
+                             "keepCopy": bool(box.get("DeliverToMailboxAndForward"))}
+    permissions = {"fullAccess": sorted(user.full_access or {}),
+                   "sendAs": sorted(user.send_as or ()),
+                   "sendOnBehalf": _send_on_behalf(box)}
+    permissions = {k: v for k, v in permissions.items() if v}
+    if permissions:
+        out["permissions"] = permissions
+    return {"mailbox": out} if out else {}
+
+
+# Exchange cmdlets that explain a mailbox drift, by the op the plan would do about it.
+EXCHANGE_CMDLETS = {
+    ("fullAccess", "add"): "Remove-MailboxPermission",
+    ("fullAccess", "remove"): "Add-MailboxPermission",
+    ("sendAs", "add"): "Remove-RecipientPermission",
+    ("sendAs", "remove"): "Add-RecipientPermission",
+}
+
+
+def _audit_cmdlet(change: Change) -> str:
+    if change.kind == "mailboxPermission":
+        right = str(change.target).split(":")[0]
+        return EXCHANGE_CMDLETS.get((right, change.op), "Set-Mailbox")
+    return "Set-Mailbox"
+
+
+AREA = Area(
+    name="mailbox",
+    keys=("mailbox",),
+    kinds=(Kind("mailboxPermission", 80, label="mailboxPermission",
+                heading="mailbox permissions", relation=True),
+           Kind("forwarding", 90, label="forwarding", heading="forwarding", quoted=True),
+           Kind("mailboxType", 110, label="mailboxType", heading="mailbox type",
+                quoted=True)),
+    facts={"mailbox": of_user(_settings, "mailbox type, forwarding and permissions")},
+    reads=reads,
+    diff=diff,
+    steps=(
+        Step("mailbox to shared", ("mailboxType",), ("change",), apply_exchange,
+             accept=_to_shared),
+        Step("mailbox to user", ("mailboxType",), ("change",), apply_exchange,
+             accept=lambda change: not _to_shared(change)),
+        Step("mailbox grants", ("mailboxPermission", "forwarding"), ("add", "change"),
+             apply_exchange),
+        Step("mailbox grant removals", ("mailboxPermission", "forwarding"), ("remove",),
+             apply_exchange),
+    ),
+    relations=relations,
+    import_user=import_user,
+    audit=ExchangeAudit(_audit_cmdlet, (*sorted(set(EXCHANGE_CMDLETS.values())),
+                                        "Set-Mailbox")),
+    plans_after=("user", "licenses"),  # trustees may be created; a planned license
+    # means the mailbox is still to come (mailbox_ready)
+)

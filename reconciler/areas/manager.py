@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import SKIPPED, Write
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection
+from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import candidates
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("manager",)
-
-
-def needs(user: DesiredUser) -> set[str]:
-    return {"managers"} if user.manages("manager") else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.MANAGERS} if user.manages("manager") else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -72,4 +72,27 @@ def apply_manager(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [Step(20, ("manager",), ("add", "change", "remove"), apply_manager)]
+def import_user(user: LiveUser, state: LiveState) -> dict[str, Any]:
+    manager = state.users.get(user.manager_id) if user.manager_id else None
+    return {"manager": manager.upn} if manager is not None else {}
+
+
+def _audited(record: dict[str, Any], _change: Change, user_id: str) -> bool:
+    activity = str(record.get("activityDisplayName") or "").lower()
+    return activity in ("set manager", "remove manager") and any(
+        t.get("id") == user_id for t in record.get("targetResources") or [])
+
+
+AREA = Area(
+    name="manager",
+    keys=("manager",),
+    kinds=(Kind("manager", 20, label="manager", heading="manager", quoted=True),),
+    facts={"manager": of_user(lambda user, _live, _detail: user.manager_id, "manager")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("manager", ("manager",), ("add", "change", "remove"), apply_manager),),
+    relations=NO_RELATIONS,
+    import_user=import_user,
+    audit=DirectoryAudit(_audited),
+    plans_after=("user",),  # the manager may be a user this plan creates
+)

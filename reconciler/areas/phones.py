@@ -4,28 +4,30 @@ alternate and removed after it, as Entra requires."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.graph import requests as api
+from reconciler.live.reads import PerUser
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("authentication",)
 TYPES = ("mobile", "alternateMobile", "office")
 METHOD_IDS = {"mobile": "3179e48a-750b-4051-897c-87b9720928f7",
               "alternateMobile": "b6332ec1-7057-4abe-9331-3d72feddfe41",
               "office": "e37fc753-ff3b-4958-9484-eaa9425c82bc"}
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return {"user:phones"} if user.phone_methods else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {PerUser.PHONES} if user.phone_methods else set()
 
 
 def graph_number(number: str) -> str:
@@ -53,7 +55,8 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
             continue
         op = "add" if have is None else "remove" if wanted is None else "change"
         ctx.add(user, "phoneMethod", op, kind, have, wanted,
-                apply={"type": kind, "number": wanted})
+                apply={"type": kind, "number": wanted},
+                facts=[f"phones:{live.id}"] if live else [])
         if wanted is None:
             remaining.pop(kind, None)
         else:
@@ -89,7 +92,36 @@ def apply_phones(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.graph.map(run, list(by_user.values()))
 
 
-STEPS = [
-    Step(65, ("phoneMethod",), ("add", "change"), apply_phones),
-    Step(86, ("phoneMethod",), ("remove",), apply_phones),
-]
+def _numbers(user: LiveUser, _live: LiveState, _detail: str) -> Any:
+    return sorted((t, m.get("phoneNumber")) for t, m in (user.phones or {}).items())
+
+
+def relations(_user: DesiredUser, current: LiveUser, _live: LiveState) -> int:
+    return len(current.phones or {})
+
+
+def import_user(user: LiveUser, _state: LiveState) -> dict[str, Any]:
+    phones = {t: m["phoneNumber"] for t, m in (user.phones or {}).items() if t in TYPES}
+    if not phones:
+        return {}
+    return {"authentication": {"phoneMethods": {t: phones[t] for t in TYPES if t in phones}}}
+
+
+def _type_order(change: Change) -> int:
+    return TYPES.index(change.target) if change.target in TYPES else len(TYPES)
+
+
+AREA = Area(
+    name="phones",
+    keys=("authentication",),
+    kinds=(Kind("phoneMethod", 130, label="phoneMethods", label_target=True,
+                heading="phone methods", quoted=True, relation=True, order=_type_order),),
+    facts={"phones": of_user(_numbers, "phone methods")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("phone adds", ("phoneMethod",), ("add", "change"), apply_phones),
+           Step("phone removals", ("phoneMethod",), ("remove",), apply_phones)),
+    relations=relations,
+    import_user=import_user,
+    audit=Nothing("authentication method changes are not matched to audits yet"),
+)

@@ -11,25 +11,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.apply.context import FAILED, Write
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.state_extension import write_state
 from reconciler.desired.photo import CONTENT_TYPES, image_format
 from reconciler.graph import requests as api
+from reconciler.live.reads import PerUser
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
+    from reconciler.live.reads import Read
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("photo",)
-
-
-def needs(user: DesiredUser) -> set[str]:
+def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("photo"):
         return set()
-    return {"user:extension"} if user.photo is not None else {"user:photoPresence"}
+    return {PerUser.EXTENSION} if user.photo is not None else {PerUser.PHOTO_PRESENCE}
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -76,4 +76,16 @@ def apply_photos(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.graph.map(lambda change: _upload(ctx, change, folder), ctx.runnable(changes))
 
 
-STEPS = [Step(40, ("photo",), ("add", "change", "remove"), apply_photos)]
+AREA = Area(
+    name="photo",
+    keys=("photo",),
+    kinds=(Kind("photo", 30, label="photo", heading="photo", quoted=True),),
+    facts={"photo": of_user(lambda user, _live, _detail: (
+        (user.extension or {}).get("photoSha256"), user.has_photo), "photo")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("photo", ("photo",), ("add", "change", "remove"), apply_photos),),
+    relations=NO_RELATIONS,
+    import_user=Nothing("the service re-encodes photos: the file cannot be read back"),
+    audit=Nothing("photo uploads are not in the directory audit"),
+)

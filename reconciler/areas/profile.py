@@ -2,28 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, DirectoryAudit, Kind, Step
 from reconciler.areas.values import empty, same, to_graph
+from reconciler.desired.schema import load_schema
 from reconciler.graph import requests as api
 from reconciler.graph.properties import SYNC_MASTERED
+from reconciler.plan.facts import FactKind
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("profile", "extensionAttributes")
 SIGN_IN_FIELDS = ("accountEnabled", "employeeHireDate", "employeeLeaveDateTime")
 EXTENSIONS = "onPremisesExtensionAttributes"
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return set()
+# The admin portal's grouping of profile fields; plans list changes in this order.
+PROFILE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "identity": ("displayName", "givenName", "surname", "mailNickname", "mail", "otherMails",
+                 "userType"),
+    "job information": ("jobTitle", "department", "companyName", "employeeId", "employeeType",
+                        "employeeHireDate", "employeeLeaveDateTime", "employeeOrgData",
+                        "officeLocation"),
+    "contact information": ("streetAddress", "city", "state", "postalCode", "country",
+                            "businessPhones", "mobilePhone", "faxNumber"),
+    "parental controls": ("ageGroup", "consentProvidedForMinor"),
+    "settings": ("usageLocation", "preferredLanguage", "showInAddressList", "accountEnabled"),
+}
+PROFILE_ORDER = tuple(f for fields in PROFILE_CATEGORIES.values() for f in fields)
+
+
+def profile_category(field: str) -> str:
+    return next((c for c, fields in PROFILE_CATEGORIES.items() if field in fields), "settings")
+
+
+def reads(_user: DesiredUser) -> set[Read]:
+    return set()  # the user listing carries every profile field
 
 
 def _op(before: Any, after: Any) -> str:
@@ -106,5 +128,94 @@ def apply_profile(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [Step(10, ("profile", "extensionAttribute"), ("add", "change", "remove"),
-              apply_profile)]
+# Import: YAML spellings of Graph's enums, and values a new user gets anyway.
+ENUMS = {"ageGroup": ("minor", "notAdult", "adult"),
+         "consentProvidedForMinor": ("granted", "denied", "notRequired")}
+DEFAULTS = {"accountEnabled": True, "userType": "Member", "showInAddressList": None}
+MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}T00:00:00(\.0+)?Z")
+
+
+def _yaml_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in ENUMS:
+        return next((e for e in ENUMS[name] if e.lower() == str(value).lower()), value)
+    if name in ("employeeHireDate", "employeeLeaveDateTime") and isinstance(value, str):
+        return value[:10] if MIDNIGHT.fullmatch(value) else value
+    return value
+
+
+def import_user(user: LiveUser, _state: LiveState) -> dict[str, Any]:
+    """Non-default profile fields the schema knows, and cloud-mastered extension
+    attributes."""
+    doc: dict[str, Any] = {}
+    profile = {}
+    fields = load_schema("user")["$defs"]["profile"]["properties"]
+    for name in PROFILE_ORDER:
+        if name not in fields:
+            continue
+        value = _yaml_value(name, user.props.get(name))
+        if value in (None, "", [], {}) or DEFAULTS.get(name, object()) == value:
+            continue
+        profile[name] = value
+    if profile:
+        doc["profile"] = profile
+    extensions = {k: v for k, v in (user.props.get(EXTENSIONS) or {}).items() if v}
+    if extensions and not (user.synced or user.props.get("onPremisesImmutableId")):
+        doc["extensionAttributes"] = dict(sorted(extensions.items(),
+                                                 key=lambda kv: int(kv[0][18:])))
+    return doc
+
+
+def _audited(record: dict[str, Any], change: Change, user_id: str) -> bool:
+    """An "Update user" record on this user naming the field among its modified
+    properties."""
+    targets = record.get("targetResources") or []
+    activity = str(record.get("activityDisplayName") or "").lower()
+    if activity not in ("update user", "remove manager") or not any(
+            t.get("id") == user_id for t in targets):
+        return False
+    names = {str(p.get("displayName") or "").lower() for t in targets
+             for p in t.get("modifiedProperties") or []}
+    return str(change.target).lower() in names or (
+        change.kind == "extensionAttribute" and EXTENSIONS.lower() in names)
+
+
+def _profile_order(change: Change) -> int:
+    return PROFILE_ORDER.index(change.target) if change.target in PROFILE_ORDER else 99
+
+
+def _disables(change: Change) -> bool:
+    return change.target == "accountEnabled" and change.after is False
+
+
+def _read_field(live: LiveState, rest: str) -> Any:
+    user_id, _, field = rest.partition(":")
+    user = live.users.get(user_id)
+    return None if user is None else user.props.get(field)
+
+
+FACTS = {
+    # one profile field (extension attributes: the whole onPremisesExtensionAttributes)
+    "profile": FactKind(_read_field,
+                        lambda rest, subject: f"{subject}: profile.{rest.split(':', 1)[-1]}"),
+}
+
+AREA = Area(
+    name="profile",
+    keys=("profile", "extensionAttributes"),
+    kinds=(Kind("profile", 10, label="profile", label_target=True, heading="settings",
+                heading_of=profile_category, quoted=True, privileged=_disables,
+                order=_profile_order),
+           Kind("extensionAttribute", 40, label="extensionAttributes", label_target=True,
+                heading="extension attributes", quoted=True)),
+    facts=FACTS,
+    reads=reads,
+    diff=diff,
+    steps=(Step("profile", ("profile", "extensionAttribute"), ("add", "change", "remove"),
+                apply_profile),),
+    relations=NO_RELATIONS,
+    import_user=import_user,
+    audit=DirectoryAudit(_audited),
+    plans_after=("user",),  # a created user's profile goes in its create request
+)

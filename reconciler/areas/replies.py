@@ -6,27 +6,29 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.desired.dates import format_instant, parse_instant
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection, PerUser
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
+    from reconciler.live.reads import Read
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("mailbox.automaticReplies",)  # shares the mailbox key with areas/mailbox.py
 GRAPH_NAMES = {"status": "status", "externalAudience": "externalAudience",
                "internalMessage": "internalReplyMessage",
                "externalMessage": "externalReplyMessage",
                "start": "scheduledStartDateTime", "end": "scheduledEndDateTime"}
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return {"mailboxes", "user:replies"} if user.automatic_replies else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.MAILBOXES, PerUser.REPLIES} if user.automatic_replies else set()
 
 
 def _live_value(name: str, live: dict[str, Any]) -> Any:
@@ -74,7 +76,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         return
     before = {k: _live_value(k, current) for k in differing}
     ctx.add(user, "automaticReplies", "change", "automaticReplies", before, differing,
-            apply={"setting": to_graph(relevant)})
+            apply={"setting": to_graph(relevant)}, facts=[f"replies:{live.id}"])
 
 
 def _landed(ctx: ApplyContext, user_id: str, setting: dict[str, Any]) -> bool:
@@ -93,4 +95,19 @@ def apply_replies(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [Step(74, ("automaticReplies",), ("add", "change", "remove"), apply_replies)]
+AREA = Area(
+    name="replies",
+    keys=("mailbox.automaticReplies",),  # a part of the mailbox key (areas/mailbox.py)
+    kinds=(Kind("automaticReplies", 100, label="automaticReplies",
+                heading="automatic replies"),),
+    facts={"replies": of_user(lambda user, _live, _detail: user.replies,
+                              "automatic replies")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("automatic replies", ("automaticReplies",), ("add", "change", "remove"),
+                apply_replies),),
+    relations=NO_RELATIONS,
+    import_user=Nothing("out-of-office replies are the user's own, not desired state"),
+    audit=Nothing("mailbox settings written through Graph are not in an admin audit"),
+    plans_after=("licenses",),  # a planned license means the mailbox is still to come
+)

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection
 from reconciler.plan.context import window_note
+from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import ResolveError
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("directoryRoles",)
 TENANT_SCOPE = "/"
 GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
 
 
-def needs(user: DesiredUser) -> set[str]:
-    managed = user.manages("directoryRoles") or (
+def _managed(user: DesiredUser) -> bool:
+    return user.manages("directoryRoles") or bool(
         user.sign_in and user.sign_in.remove_directory_roles)
-    return {"roles", "groups"} if managed else set()
+
+
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.ROLES, Collection.GROUPS} if _managed(user) else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -119,7 +124,40 @@ def apply_removals(ctx: ApplyContext, changes: list[Change]) -> None:
                       for c in ctx.runnable(changes)])
 
 
-STEPS = [
-    Step(60, ("directoryRole",), ("add",), apply_adds),
-    Step(85, ("directoryRole",), ("remove",), apply_removals),
-]
+def relations(user: DesiredUser, current: LiveUser, live: LiveState) -> int:
+    return len(live.assignments_of(current.id)) if _managed(user) else 0
+
+
+def import_user(user: LiveUser, state: LiveState) -> dict[str, Any]:
+    roles = sorted(state.roles.get(a.role_id, a.role_id) for a in state.assignments_of(user.id)
+                   if a.scope == TENANT_SCOPE)
+    return {"directoryRoles": roles} if roles else {}
+
+
+# The activity that would have caused the drift, by the op the plan would do about it.
+ACTIVITIES = {"add": "remove member from role", "remove": "add member to role"}
+
+
+def _audited(record: dict[str, Any], change: Change, user_id: str) -> bool:
+    activity = str(record.get("activityDisplayName") or "").lower()
+    return activity == ACTIVITIES.get(change.op) and any(
+        t.get("id") == user_id for t in record.get("targetResources") or [])
+
+
+AREA = Area(
+    name="roles",
+    keys=("directoryRoles",),
+    kinds=(Kind("directoryRole", 60, label="directoryRole", heading="directory roles",
+                relation=True, privileged=lambda _change: True),),
+    facts={"roles": of_user(lambda user, live, _detail: sorted(
+        (a.role_id, a.scope) for a in live.assignments_of(user.id)), "directory roles")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("role adds", ("directoryRole",), ("add",), apply_adds),
+           Step("role removals", ("directoryRole",), ("remove",), apply_removals)),
+    relations=relations,
+    import_user=import_user,
+    audit=DirectoryAudit(_audited),
+    plans_after=("user",),  # finish: a deleted user no longer holds Global Administrator
+    finish=finish,
+)

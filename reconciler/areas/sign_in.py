@@ -11,25 +11,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
-from reconciler.areas import Step
+from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.values import same, to_graph
 from reconciler.desired.dates import format_instant
 from reconciler.graph import requests as api
 from reconciler.plan.change import Scheduled
+from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
+    from reconciler.live.reads import Read
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("signIn",)
 BLOCK_NOTE = "signIn.blockAt"
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return set()
+def reads(_user: DesiredUser) -> set[Read]:
+    return set()  # the user listing carries accountEnabled and the dates
 
 
 def _wanted(ctx: PlanContext, user: DesiredUser) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         if field == "accountEnabled" and due:
             ctx.add(user, "signIn", "change", "accountEnabled", current, False,
                     apply={"field": field, "value": False}, note=BLOCK_NOTE,
-                    facts=[f"profile:{live.id}:{field}"] if live else [])
+                    facts=[f"signIn:{live.id}"] if live else [])
             continue
         op = "add" if current in (None, "") else "remove" if desired is None else "change"
         ctx.add(user, "profile", op, field, current, desired,
@@ -79,4 +80,22 @@ def apply_block(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [Step(90, ("signIn",), ("change",), apply_block)]
+FIELDS = ("accountEnabled", "employeeHireDate", "employeeLeaveDateTime")
+
+AREA = Area(
+    name="sign_in",
+    keys=("signIn",),
+    # The leave and hire dates are written as `profile` changes (one PATCH with the
+    # profile); only the block itself is a kind of its own.
+    kinds=(Kind("signIn", 140, label="signIn", label_target=True, heading="sign-in",
+                quoted=True),),
+    facts={"signIn": of_user(lambda user, _live, _detail: [user.props.get(f) for f in FIELDS],
+                             "sign-in (accountEnabled, hire and leave dates)")},
+    reads=reads,
+    diff=diff,
+    steps=(Step("sign-in block", ("signIn",), ("change",), apply_block),),
+    relations=NO_RELATIONS,
+    import_user=Nothing("a scheduled block is an intention in git; the tenant holds only "
+                        "its effects (accountEnabled, the leave date: profile)"),
+    audit=Nothing("a block is scheduled in git: drift on its fields is profile drift"),
+)

@@ -8,25 +8,28 @@ import string
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import ALREADY, APPLIED, SKIPPED, Write
-from reconciler.areas import Step
+from reconciler.areas import Area, Kind, Nothing, Step
+from reconciler.areas.profile import PROFILE_ORDER
 from reconciler.areas.values import to_graph
 from reconciler.graph import requests as api
+from reconciler.live.reads import Collection
 from reconciler.plan.change import SENSITIVE
+from reconciler.plan.facts import FactKind
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.state import LiveUser
+    from reconciler.live.reads import Read
+    from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-KEYS = ("userPrincipalName", "state")
 INVITE_REDIRECT = "https://myapplications.microsoft.com"
 PASSWORD_LENGTH = 24
 
 
-def needs(user: DesiredUser) -> set[str]:
-    return {"deleted"} if user.state == "present" else set()
+def reads(user: DesiredUser) -> set[Read]:
+    return {Collection.DELETED} if user.state == "present" else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -154,7 +157,51 @@ def apply_deletes(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.send_batched(writes)
 
 
-STEPS = [
-    Step(0, ("user",), ("add",), apply_creates),
-    Step(99, ("user",), ("remove",), apply_deletes),
-]
+def _created_fields(change: Change) -> list[tuple[str, Any]] | None:
+    """A created user: one line per field it is created with, in the portal's order."""
+    if change.op != "add" or not isinstance(change.after, dict) or \
+            "userPrincipalName" not in change.after:
+        return None
+    order = sorted(change.after, key=lambda f: (PROFILE_ORDER.index(f)
+                                                if f in PROFILE_ORDER else 98, f))
+    labels = {"onPremisesExtensionAttributes": "extensionAttributes",
+              "passwordProfile": "passwordProfile"}
+    return [(labels.get(f, f"profile.{f}"), change.after[f]) for f in order
+            if f != "userPrincipalName"]
+
+
+def _is_removal(change: Change) -> bool:
+    return change.op == "remove"
+
+
+def _relations(_user: DesiredUser, _current: LiveUser, _live: LiveState) -> int:
+    return 1  # the user object itself (deletion)
+
+
+def _import(user: LiveUser, _state: LiveState) -> dict[str, Any]:
+    return {"userPrincipalName": user.upn}
+
+
+FACTS = {
+    # a creation depends on the UPN being free (not taken since the plan)
+    "absent": FactKind(lambda live, upn: live.user_by_upn(upn) is None,
+                       lambda upn, _subject: f"whether {upn} exists"),
+    # a deletion depends on the user still being there
+    "exists": FactKind(lambda live, user_id: True if user_id in live.users else None,
+                       lambda _rest, subject: f"{subject}: existence"),
+}
+
+AREA = Area(
+    name="user",
+    keys=("userPrincipalName", "state"),
+    kinds=(Kind("user", 0, label="user", heading=None, relation=True,
+                privileged=_is_removal, fields=_created_fields),),
+    facts=FACTS,
+    reads=reads,
+    diff=diff,
+    steps=(Step("create users", ("user",), ("add",), apply_creates),
+           Step("delete users", ("user",), ("remove",), apply_deletes)),
+    relations=_relations,
+    import_user=_import,
+    audit=Nothing("creation and deletion are what the plan shows; drift is not attributed"),
+)

@@ -93,21 +93,3 @@ def group_kind(group: dict) -> str:
     if group.get("mailEnabled"):
         return "mailEnabledSecurity" if group.get("securityEnabled") else "distribution"
     return "security"
-
-# The admin portal's grouping of profile fields; plans list changes in this order.
-PROFILE_CATEGORIES: dict[str, tuple[str, ...]] = {
-    "identity": ("displayName", "givenName", "surname", "mailNickname", "mail", "otherMails",
-                 "userType"),
-    "job information": ("jobTitle", "department", "companyName", "employeeId", "employeeType",
-                        "employeeHireDate", "employeeLeaveDateTime", "employeeOrgData",
-                        "officeLocation"),
-    "contact information": ("streetAddress", "city", "state", "postalCode", "country",
-                            "businessPhones", "mobilePhone", "faxNumber"),
-    "parental controls": ("ageGroup", "consentProvidedForMinor"),
-    "settings": ("usageLocation", "preferredLanguage", "showInAddressList", "accountEnabled"),
-}
-PROFILE_ORDER = tuple(f for fields in PROFILE_CATEGORIES.values() for f in fields)
-
-
-def profile_category(field: str) -> str:
-    return next((c for c, fields in PROFILE_CATEGORIES.items() if field in fields), "settings")

@@ -8,7 +8,7 @@ from reconciler.graph import requests as api
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
-from reconciler.live.state import LiveState
+from reconciler.live.state import LiveState, LiveUser
 
 SYSTEM_TRUSTEES = ("nt authority\\self", "nt authority\\system", "s-1-5-")
 
@@ -58,25 +58,23 @@ def read_full_access(exchange: ExchangeClient, graph: GraphClient, state: LiveSt
 def read_outlook(graph: GraphClient, state: LiveState, calendar_upns: Iterable[str],
                  replies_upns: Iterable[str]) -> None:
     """Calendar permissions and automatic replies, per mailbox, 20 to a batch."""
-    items = []
-    for upn in sorted(set(calendar_upns)):
-        user = state.user_by_upn(upn)
-        if user is not None and user.mailbox is not None:
-            items.append(BatchItem(f"c:{user.id}", "GET",
-                                   api.list_calendar_permissions(user.id).path))
-    for upn in sorted(set(replies_upns)):
-        user = state.user_by_upn(upn)
-        if user is not None and user.mailbox is not None:
-            items.append(BatchItem(f"r:{user.id}", "GET",
-                                   api.get_automatic_replies(user.id).path))
+    items: list[BatchItem] = []
+    queued: dict[str, tuple[bool, LiveUser]] = {}  # batch id -> (calendar?, user)
+    for calendar, upns in ((True, calendar_upns), (False, replies_upns)):
+        for upn in sorted(set(upns)):
+            user = state.user_by_upn(upn)
+            if user is not None and user.mailbox is not None:
+                path = api.list_calendar_permissions(user.id).path if calendar else \
+                    api.get_automatic_replies(user.id).path
+                queued[str(len(items))] = (calendar, user)
+                items.append(BatchItem(str(len(items)), "GET", path))
     if not items:
         return
     for key, result in run_batch(graph, items).items():
-        kind, user_id = key.split(":", 1)
         if not result.ok:
             raise result.error
-        user = state.users[user_id]
-        if kind == "c":
+        calendar, user = queued[key]
+        if calendar:
             user.calendar = list(result.body.get("value", []))
         else:
             user.replies = {k: v for k, v in result.body.items() if not k.startswith("@")}

@@ -4,7 +4,8 @@ has no list (our open extension, photo presence), and those batched 20 at a time
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.graph import requests as api
@@ -13,6 +14,7 @@ from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.properties import group_kind
 from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
+from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
 
 log = logging.getLogger(__name__)
@@ -20,29 +22,26 @@ STATE_EXTENSION = "io.reconciler.state"
 Progress = Callable[[str], None]
 
 
-def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]] | None = None,
-              *, exchange: ExchangeClient | None = None,
+def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | None = None,
               progress: Progress | None = None) -> LiveState:
-    """Read what `needs` names: users, managers, deleted, groups, roles, skus, mailboxes.
-
-    `per_user` maps a per-user read (extension, photoPresence, fullAccess, calendar,
-    replies) to the UPNs that need it; those are read per user, batched or bounded.
-    """
-    per_user = per_user or {}
+    """Read what `reads` names: the collections, then the per-user reads (batched or
+    bounded) for the UPNs each names (EVERY_USER: all)."""
     say = progress or (lambda _message: None)
     state = LiveState()
-    _read_users(graph, state, "managers" in needs)
+    wanted = reads.collections
+    _read_users(graph, state, Collection.MANAGERS in wanted)
     say(f"read: users={len(state.users)}")
-    every = [u.upn for u in state.users.values()]
-    per_user = {tag: set(every) if "*" in upns else upns for tag, upns in per_user.items()}
-    if "deleted" in needs:
+    every = {u.upn for u in state.users.values()}
+    per_user = {read: set(every) if EVERY_USER in upns else upns
+                for read, upns in reads.per_user.items()}
+    if Collection.DELETED in wanted:
         for item in graph.list(api.deleted_users().path):
             state.deleted_users[item["userPrincipalName"].lower()] = item["id"]
-    if "groups" in needs:
+    if Collection.GROUPS in wanted:
         _read_groups(graph, state)
         memberships = sum(len(g.members) for g in state.groups.values())
         say(f"read: groups={len(state.groups)} memberships={memberships}")
-    if "roles" in needs:
+    if Collection.ROLES in wanted:
         for role in graph.list(api.list_role_definitions().path):
             state.roles[role["id"]] = role["displayName"]
         for item in graph.list(api.list_role_assignments().path):
@@ -51,7 +50,7 @@ def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]]
                                                     item.get("directoryScopeId") or "/"))
         say(f"read: roleDefinitions={len(state.roles)} roleAssignments="
             f"{len(state.assignments)}")
-    if "skus" in needs:
+    if Collection.SKUS in wanted:
         for sku in graph.list(api.list_skus().path):
             state.skus[sku["skuId"]] = LiveSku(
                 sku["skuId"], sku["skuPartNumber"],
@@ -59,14 +58,14 @@ def read_live(graph: GraphClient, needs: set[str], per_user: dict[str, set[str]]
                 int(sku.get("consumedUnits") or 0),
                 {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
         say(f"read: subscribedSkus={len(state.skus)}")
-    _read_per_user(graph, state, per_user.get("extension", ()),
-                   per_user.get("photoPresence", ()), per_user.get("phones", ()))
-    if "mailboxes" in needs and exchange is not None:
+    _read_per_user(graph, state, per_user)
+    if Collection.MAILBOXES in wanted and exchange is not None:
         read_mailboxes(exchange, state)
-        read_full_access(exchange, graph, state, per_user.get("fullAccess", ()))
-        read_outlook(graph, state, per_user.get("calendar", ()), per_user.get("replies", ()))
+        read_full_access(exchange, graph, state, per_user.get(PerUser.FULL_ACCESS, ()))
+        read_outlook(graph, state, per_user.get(PerUser.CALENDAR, ()),
+                     per_user.get(PerUser.REPLIES, ()))
         say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
-    state.read = set(needs) | {"users"}
+    state.read = {c.value for c in wanted} | {"users"}
     return state
 
 
@@ -110,38 +109,46 @@ def _read_groups(graph: GraphClient, state: LiveState) -> None:
                 group.members.add(ref["id"])
 
 
-def _read_per_user(graph: GraphClient, state: LiveState, extension_users: Iterable[str],
-                   photo_users: Iterable[str], phone_users: Iterable[str] = ()) -> None:
+# The per-user reads made through one $batch, in the order they are queued.
+BATCHED = (PerUser.PHONES, PerUser.EXTENSION, PerUser.PHOTO_PRESENCE)
+
+
+def _path(read: PerUser, user_id: str) -> str:
+    if read is PerUser.PHONES:
+        return api.list_auth_methods(user_id).path
+    if read is PerUser.EXTENSION:
+        return api.get_extension(user_id, STATE_EXTENSION).path
+    return api.get_photo_metadata(user_id).path
+
+
+def _store(read: PerUser, user: LiveUser, result: Any) -> None:
+    if read is PerUser.EXTENSION:
+        user.extension = result.body if result.ok else None
+    elif read is PerUser.PHONES and result.ok:
+        methods = result.body.get("value", [])
+        user.phones = {m["phoneType"]: m for m in methods if m.get("phoneType")}
+        user.methods = sum(1 for m in methods if not m.get("phoneType") and "password"
+                           not in str(m.get("@odata.type", "")))
+    elif read is PerUser.PHOTO_PRESENCE:
+        user.has_photo = result.ok
+
+
+def _read_per_user(graph: GraphClient, state: LiveState,
+                   per_user: dict[PerUser, set[str]]) -> None:
     items: list[BatchItem] = []
-    for upn in sorted(set(phone_users)):
-        user = state.user_by_upn(upn)
-        if user is not None:
-            items.append(BatchItem(f"m:{user.id}", "GET",
-                                   _relative(api.list_auth_methods(user.id).path)))
-    for upn in sorted(set(extension_users)):
-        user = state.user_by_upn(upn)
-        if user is not None:
-            items.append(BatchItem(f"x:{user.id}", "GET",
-                                   _relative(api.get_extension(user.id, STATE_EXTENSION).path)))
-    for upn in sorted(set(photo_users)):
-        user = state.user_by_upn(upn)
-        if user is not None:
-            items.append(BatchItem(f"p:{user.id}", "GET",
-                                   _relative(api.get_photo_metadata(user.id).path)))
+    queued: dict[str, tuple[PerUser, LiveUser]] = {}
+    for read in BATCHED:
+        for upn in sorted(per_user.get(read, ())):
+            user = state.user_by_upn(upn)
+            if user is not None:
+                key = str(len(items))
+                queued[key] = (read, user)
+                items.append(BatchItem(key, "GET", _relative(_path(read, user.id))))
     if not items:
         return
     for key, result in run_batch(graph, items).items():
-        kind, user_id = key.split(":", 1)
-        user = state.users[user_id]
-        if kind == "x":
-            user.extension = result.body if result.ok else None
-        elif kind == "m" and result.ok:
-            methods = result.body.get("value", [])
-            user.phones = {m["phoneType"]: m for m in methods if m.get("phoneType")}
-            user.methods = sum(1 for m in methods if not m.get("phoneType") and "password"
-                               not in str(m.get("@odata.type", "")))
-        elif kind == "p":
-            user.has_photo = result.ok
+        read, user = queued[key]
+        _store(read, user, result)
         if not result.ok and result.error and result.error.status != 404:
             raise result.error
 

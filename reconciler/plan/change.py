@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.desired.problems import Problem
 
-KINDS = ("user", "profile", "manager", "photo", "extensionAttribute", "group", "directoryRole",
-         "license", "mailboxPermission", "forwarding", "automaticReplies", "mailboxType",
-         "calendarPermission", "phoneMethod", "signIn", "action")
 OPS = ("add", "change", "remove", "invoke")
 SENSITIVE = "(sensitive value)"
 
@@ -33,20 +31,6 @@ class Change:
         """Made by a schedule (from, until, signIn.blockAt) whose time has come."""
         return bool(self.apply.get("due"))
 
-    @property
-    def privileged(self) -> bool:
-        """Shown first to reviewers: roles, disabling, deletion, license removal."""
-        if self.kind == "directoryRole":
-            return True
-        if self.kind == "user" and self.op == "remove":
-            return True
-        if self.kind == "license" and self.op == "remove":
-            return True
-        return self.kind == "profile" and self.target == "accountEnabled" and self.after is False
-
-    def sort_key(self) -> tuple:
-        return (self.user.lower(), KINDS.index(self.kind), _order(self), str(self.target))
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"user": self.user, "kind": self.kind, "op": self.op,
                                "target": self.target, "before": self.before,
@@ -64,19 +48,6 @@ class Change:
         return cls(data["user"], data["kind"], data["op"], data.get("target"),
                    data.get("before"), data.get("after"), dict(data.get("apply") or {}),
                    tuple(data.get("facts") or ()), data.get("note"))
-
-
-def _order(change: Change) -> int:
-    if change.kind == "action":
-        return int(change.apply.get("order", 0))  # file order
-    if change.kind == "phoneMethod":
-        return ("mobile", "alternateMobile", "office").index(change.target) \
-            if change.target in ("mobile", "alternateMobile", "office") else 3
-    if change.kind == "profile":
-        from reconciler.graph.properties import PROFILE_ORDER
-
-        return PROFILE_ORDER.index(change.target) if change.target in PROFILE_ORDER else 99
-    return 0
 
 
 @dataclass
@@ -121,10 +92,12 @@ class Plan:
     refusals: list[str] = field(default_factory=list)
     attribution: list[dict[str, Any]] = field(default_factory=list)  # drift: who, when
 
-    def sort(self) -> None:
-        self.changes.sort(key=Change.sort_key)
+    def sort(self, change_key: Callable[[Change], Any], note_key: Callable[[Note], Any]
+             ) -> None:
+        """Changes and notes in the order the registry gives; the rest by value."""
+        self.changes.sort(key=change_key)
         self.errors.sort()
-        self.notes.sort(key=lambda n: (n.user.lower(), KINDS.index(n.kind), n.target))
+        self.notes.sort(key=note_key)
         self.scheduled.sort(key=lambda s: (s.due, s.user.lower(), s.kind, str(s.target)))
         self.warnings.sort()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from reconciler.desired.dates import format_instant
 from reconciler.desired.model import DesiredTenant, DesiredUser, Window
 from reconciler.live.state import LiveState, LiveUser
 from reconciler.plan.change import Change, Note, Plan, Scheduled
-from reconciler.plan.facts import fact_value, fingerprint
+from reconciler.plan.facts import FactKind, fact_value, fingerprint
 from reconciler.plan.resolve import Resolver
 
 
@@ -21,6 +21,7 @@ class PlanContext:
     live: LiveState
     now: datetime
     plan: Plan
+    fact_kinds: Mapping[str, FactKind] = field(default_factory=dict)  # from the registry
     resolver: Resolver = field(init=False)
     creating: dict[str, DesiredUser] = field(default_factory=dict)  # upn (lower) -> user
     # Created users whose profile is written after creation (restored, invited): field ->
@@ -63,7 +64,7 @@ class PlanContext:
             facts: Iterable[str] = (), note: str | None = None) -> Change:
         keys = tuple(sorted(set(facts)))
         for key in keys:
-            self.plan.facts[key] = fingerprint(fact_value(self.live, key))
+            self.plan.facts[key] = fingerprint(fact_value(self.live, key, self.fact_kinds))
         detail = dict(apply or {})
         boundary = self.passed.get((user.upn.lower(), kind, str(target)))
         if boundary and boundary[0] == op:

@@ -1,46 +1,51 @@
 """Facts a change depends on: named by key, hashed at plan time, re-read at apply time.
 
-A saved plan is stale when a fact it names has moved; unrelated changes in the tenant
-do not make it stale.
+A fact key is `<kind>:<subject>[:<detail>]` (`groups:<user id>`, `profile:<user id>:jobTitle`,
+`seats:<sku id>:<count>`). Each area declares the fact kinds its changes name
+(`Area.facts`); this module only hashes and looks them up. A saved plan is stale when a
+fact it names has moved; unrelated changes in the tenant do not make it stale.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from reconciler.live.state import LiveState
+from reconciler.live.state import LiveState, LiveUser
 
 
-def fact_value(live: LiveState, key: str) -> Any:
-    """The live value a fact key names (None when its object is gone)."""
+@dataclass(frozen=True)
+class FactKind:
+    """How to read one kind of fact and how a reviewer reads its name.
+
+    `read(live, rest)` gets the key after `<kind>:`; it must be pure and return None when
+    the object is gone. `describe(rest, subject)` gets the same and the subject's UPN (or
+    the raw subject when it is not a user)."""
+
+    read: Callable[[LiveState, str], Any]
+    describe: Callable[[str, str], str]
+
+
+def of_user(value: Callable[[LiveUser, LiveState, str], Any], what: str) -> FactKind:
+    """A fact about one user (`<kind>:<user id>[:<detail>]`): None once the user is gone."""
+
+    def read(live: LiveState, rest: str) -> Any:
+        user_id, _, detail = rest.partition(":")
+        user = live.users.get(user_id)
+        return None if user is None else value(user, live, detail)
+
+    return FactKind(read, lambda rest, subject: f"{subject}: {what}")
+
+
+def fact_value(live: LiveState, key: str, kinds: Mapping[str, FactKind]) -> Any:
+    """The live value a fact key names."""
     kind, _, rest = key.partition(":")
-    if kind == "absent":
-        return live.user_by_upn(rest) is None
-    if kind == "seats":
-        sku_id, _, needed = rest.partition(":")
-        sku = live.skus.get(sku_id)
-        return sku is not None and sku.free >= int(needed)
-    user = live.users.get(rest.split(":")[0])
-    if user is None:
-        return None
-    if kind == "profile":
-        field = rest.split(":", 1)[1]
-        return user.props.get(field)
-    if kind == "manager":
-        return user.manager_id
-    if kind == "groups":
-        return sorted(live.groups_of(user.id))
-    if kind == "roles":
-        return sorted((a.role_id, a.scope) for a in live.assignments_of(user.id))
-    if kind == "licenses":
-        return sorted((k, sorted(v)) for k, v in user.licenses.items())
-    if kind == "photo":
-        return (user.extension or {}).get("photoSha256"), user.has_photo
-    if kind == "exists":
-        return True
-    raise KeyError(f"unknown fact {key}")
+    if kind not in kinds:
+        raise KeyError(f"unknown fact {key}")
+    return kinds[kind].read(live, rest)
 
 
 def fingerprint(value: Any) -> str:
@@ -48,18 +53,10 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def describe(key: str, user_names: dict[str, str]) -> str:
+def describe(key: str, user_names: dict[str, str], kinds: Mapping[str, FactKind]) -> str:
     """A fact key as a reviewer reads it."""
     kind, _, rest = key.partition(":")
-    subject = user_names.get(rest.split(":")[0], rest.split(":")[0])
-    return {
-        "absent": f"whether {rest} exists",
-        "seats": f"free seats of SKU {rest.split(':')[0]}",
-        "profile": f"{subject}: profile.{rest.split(':', 1)[-1]}",
-        "manager": f"{subject}: manager",
-        "groups": f"{subject}: group memberships",
-        "roles": f"{subject}: directory roles",
-        "licenses": f"{subject}: licenses",
-        "photo": f"{subject}: photo",
-        "exists": f"{subject}: existence",
-    }.get(kind, key)
+    subject = rest.split(":")[0]
+    if kind not in kinds:
+        return key
+    return kinds[kind].describe(rest, user_names.get(subject, subject))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from reconciler.areas import all_areas
+from reconciler.areas.registry import change_order, fact_kinds, note_order, planning_order
 from reconciler.desired.dates import format_instant
 from reconciler.desired.model import DesiredTenant, DesiredUser
 from reconciler.live.state import LiveState
@@ -24,40 +24,25 @@ def selected(desired: DesiredTenant, only: tuple[str, ...]) -> list[DesiredUser]
     return [u for u in desired.users if u.upn.lower() in wanted]
 
 
-def live_needs(users: list[DesiredUser]) -> tuple[set[str], dict[str, set[str]]]:
-    """(collections to read, {per-user read: UPNs}); areas name per-user reads `user:<what>`."""
-    needs: set[str] = set()
-    per_user: dict[str, set[str]] = {}
-    for user in users:
-        for area in all_areas():
-            for need in area.needs(user):
-                if need.startswith("user:"):
-                    per_user.setdefault(need[5:], set()).add(user.upn)
-                else:
-                    needs.add(need)
-    return needs, per_user
-
-
 def make_plan(desired: DesiredTenant, live: LiveState, now: datetime,
               users: list[DesiredUser]) -> Plan:
     plan = Plan(tenant=desired.config.domain, created_at=format_instant(now))
     plan.users = sorted(u.upn for u in users)
-    ctx = PlanContext(desired, live, now, plan)
-    areas = all_areas()
+    ctx = PlanContext(desired, live, now, plan, fact_kinds())
+    areas = planning_order()
     live_users = {user.upn: ctx.live_user(user) for user in users}
-    for area in areas:  # area by area: every creation is known before any reference to it
+    for area in areas:  # area by area: what an area plans after is planned before it
         for user in users:
-            if user.state == "deleted" and area.KEYS != ("userPrincipalName", "state"):
-                continue
+            if user.state == "deleted" and "state" not in area.keys:
+                continue  # a user to delete: only the area owning `state` plans it
             area.diff(ctx, user, live_users[user.upn])
     for area in areas:
-        finish = getattr(area, "finish", None)
-        if finish is not None:
-            finish(ctx)
+        if area.finish is not None:
+            area.finish(ctx)
     for key in NOT_YET_MANAGED:
         holders = [u.upn for u in users if u.manages(key)]
         if holders:
             plan.warnings.append(f"{key}: not managed by this version yet; nothing is planned "
                                  f"for it ({len(holders)} user{'s' if len(holders) != 1 else ''})")
-    plan.sort()
+    plan.sort(change_order, note_order)
     return plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.graph.properties import PROFILE_ORDER, profile_category
+from reconciler.areas.registry import kind
 from reconciler.plan.change import SENSITIVE, Change, Plan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~", "invoke": "!"}
@@ -27,11 +27,6 @@ def value(text: Any) -> str:
     return "'" + str(text) + "'"
 
 
-# Kinds whose before/after are values (quoted); the others name things (groups, roles...).
-VALUE_KINDS = ("profile", "extensionAttribute", "manager", "photo", "forwarding", "mailboxType",
-               "phoneMethod", "signIn")
-
-
 def verb(changes: list[Change]) -> str:
     first = changes[0]
     if first.kind == "user" and first.op == "add":
@@ -43,30 +38,19 @@ def verb(changes: list[Change]) -> str:
 
 
 def label(change: Change) -> str:
-    if change.kind == "profile":
-        return f"profile.{change.target}"
-    if change.kind == "extensionAttribute":
-        return f"extensionAttributes.{change.target}"
-    if change.kind == "phoneMethod":
-        return f"phoneMethods.{change.target}"
-    if change.kind == "signIn":
-        return f"signIn.{change.target}"
-    return change.kind
+    declared = kind(change.kind)
+    return f"{declared.label}.{change.target}" if declared.label_target else declared.label
 
 
 def change_lines(change: Change) -> list[str]:
     """`+ group: Oncall (until 2026-12-31)`, `~ profile.jobTitle: 'a' -> 'b'`; a created
     user expands into one line per field it is created with."""
     symbol = SYMBOLS[change.op]
-    if change.kind == "user" and change.op == "add" and isinstance(change.after, dict) \
-            and "userPrincipalName" in change.after:
-        lines = [f"+ user: {change.user}"]
-        fields = sorted(change.after, key=lambda f: (PROFILE_ORDER.index(f)
-                                                     if f in PROFILE_ORDER else 98, f))
-        for field in fields:
-            if field != "userPrincipalName":
-                lines.append(f"+ {_created_label(field)}: {value(change.after[field])}")
-        return lines
+    declared = kind(change.kind)
+    fields = declared.fields(change)
+    if fields is not None:
+        return [f"{symbol} {declared.label}: {change.user}"] + [
+            f"{symbol} {name}: {value(shown)}" for name, shown in fields]
     note = f" ({change.note})" if change.note else ""
     if change.kind == "user":
         return [f"{symbol} user: {change.user}{note}"]
@@ -78,37 +62,19 @@ def change_lines(change: Change) -> list[str]:
         before = change.before or {}  # settings changed together: one line per setting
         return [f"{symbol} {label(change)}.{key}: {value(before.get(key))} -> "
                 f"{value(change.after[key])}{note}" for key in change.after]
-    quoted = change.kind in VALUE_KINDS
-    show = value if quoted else str
+    show = value if declared.quoted else str
     if change.op == "change":
         return [f"~ {label(change)}: {show(change.before)} -> {show(change.after)}{note}"]
     shown = change.after if change.op != "remove" else change.before
     return [f"{symbol} {label(change)}: {show(shown)}{note}"]
 
 
-def _created_label(field: str) -> str:
-    if field == "onPremisesExtensionAttributes":
-        return "extensionAttributes"
-    if field == "passwordProfile":
-        return "passwordProfile"
-    return f"profile.{field}"
-
-
-HEADINGS = {"extensionAttribute": "extension attributes", "group": "groups",
-            "directoryRole": "directory roles", "license": "licenses",
-            "mailboxPermission": "mailbox permissions", "calendarPermission":
-            "calendar permissions", "phoneMethod": "phone methods", "action": "actions",
-            "automaticReplies": "automatic replies", "mailboxType": "mailbox type",
-            "signIn": "sign-in"}
-
-
 def category(change: Change) -> str | None:
-    """The heading a change is listed under: the portal's profile categories, then areas."""
-    if change.kind == "user":
-        return None
-    if change.kind == "profile":
-        return profile_category(change.target or "")
-    return HEADINGS.get(change.kind, change.kind)
+    """The heading a change is listed under (the area's heading for its kind)."""
+    declared = kind(change.kind)
+    if declared.heading_of is not None:
+        return declared.heading_of(change.target or "")
+    return declared.heading
 
 
 def by_user(plan: Plan) -> list[tuple[str, list[Change]]]:
@@ -124,10 +90,10 @@ def collapsed_notes(plan: Plan, shown: int = 3) -> list[str]:
     for note in plan.notes:
         grouped.setdefault((note.kind, note.target, note.message), []).append(note.user)
     lines = []
-    for (kind, target, message), users in sorted(grouped.items()):
+    for (what, target, message), users in sorted(grouped.items()):
         who = ", ".join(users[:shown]) + (f" and {len(users) - shown} more"
                                           if len(users) > shown else "")
-        lines.append(f"{kind} {target}: {message} ({who})")
+        lines.append(f"{what} {target}: {message} ({who})")
     return lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
 from reconciler.render.lines import by_user, change_lines, collapsed_notes, summary_line, verb
 
@@ -16,7 +17,7 @@ def render_markdown(plan: Plan) -> str:
         out += ["#### :no_entry: Refused", ""]
         out += [f"- {r}" for r in plan.refusals]
         out.append("")
-    privileged = [c for c in plan.changes if c.privileged]
+    privileged = [c for c in plan.changes if is_privileged(c)]
     if privileged:
         out += ["#### :warning: Privileged changes", "", "| user | change |", "| --- | --- |"]
         for change in privileged:

@@ -1,0 +1,121 @@
+"""The registry: every area, listed once. Adding an area is one line in `AREAS`.
+
+Everything the pipeline knows about areas is collected from here: kinds and their order,
+what is privileged, fact kinds, reads, limits, import, audit matching and labels. The
+order of `AREAS` carries no meaning: planning follows each area's `plans_after`, apply
+follows the phase table (`apply/phases.py`), display follows each kind's `rank`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from reconciler.apply.phases import rank as phase_rank
+from reconciler.areas import (
+    Area,
+    Kind,
+    Step,
+    actions,
+    calendar,
+    groups,
+    licenses,
+    mailbox,
+    manager,
+    phones,
+    photo,
+    profile,
+    replies,
+    roles,
+    sign_in,
+    user,
+)
+from reconciler.desired.model import DesiredUser
+from reconciler.live.reads import Reads
+from reconciler.plan.change import Change, Note
+from reconciler.plan.facts import FactKind
+
+AREAS: tuple[Area, ...] = (
+    user.AREA,
+    profile.AREA,
+    sign_in.AREA,
+    manager.AREA,
+    licenses.AREA,
+    photo.AREA,
+    groups.AREA,
+    roles.AREA,
+    mailbox.AREA,
+    replies.AREA,
+    calendar.AREA,
+    phones.AREA,
+    actions.AREA,
+)
+
+
+@cache
+def planning_order() -> tuple[Area, ...]:
+    """Areas ordered so each plans after the areas named in its `plans_after`."""
+    by_name = {area.name: area for area in AREAS}
+    done: list[Area] = []
+
+    def visit(area: Area, path: tuple[str, ...]) -> None:
+        if area in done:
+            return
+        if area.name in path:
+            raise ValueError(f"plans_after cycle: {' -> '.join((*path, area.name))}")
+        for name in area.plans_after:
+            visit(by_name[name], (*path, area.name))
+        done.append(area)
+
+    for area in AREAS:
+        visit(area, ())
+    return tuple(done)
+
+
+@cache
+def kinds() -> dict[str, Kind]:
+    return {kind.name: kind for area in AREAS for kind in area.kinds}
+
+
+def kind(name: str) -> Kind:
+    """The declaration of a change kind; a kind no area declares is a programming error."""
+    try:
+        return kinds()[name]
+    except KeyError:
+        raise KeyError(f"no area declares the change kind {name!r}") from None
+
+
+@cache
+def fact_kinds() -> dict[str, FactKind]:
+    return {name: fact for area in AREAS for name, fact in area.facts.items()}
+
+
+def steps() -> list[Step]:
+    """Every area's apply steps in phase order (registry order within a phase)."""
+    return sorted((step for area in AREAS for step in area.steps),
+                  key=lambda step: phase_rank(step.phase))
+
+
+def privileged(change: Change) -> bool:
+    """Shown first to reviewers (each kind says which of its changes are)."""
+    return kind(change.kind).privileged(change)
+
+
+def change_order(change: Change) -> tuple:
+    """Users by UPN, then kinds by rank, then each kind's own order, then target."""
+    declared = kind(change.kind)
+    return (change.user.lower(), declared.rank, declared.order(change), str(change.target))
+
+
+def note_order(note: Note) -> tuple:
+    return (note.user.lower(), kind(note.kind).rank, note.target)
+
+
+def reads_for(users: Iterable[DesiredUser]) -> Reads:
+    """What planning these users needs from the tenant."""
+    reads = Reads()
+    for desired in users:
+        for area in AREAS:
+            for read in area.reads(desired):
+                reads.add(read, desired.upn)
+    return reads
