@@ -110,6 +110,23 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
             "id": permission_id, "isRemovable": True, "isInsideOrganization": True,
             "role": grant["role"], "allowedRoles": list(CALENDAR_ROLES),
             "emailAddress": {"name": grant["address"], "address": grant["address"]}})
+    _seed_settings(store, document)
+
+
+def _seed_settings(store: Store, document: dict[str, Any]) -> None:
+    """The authorization policy (members over the default) and named calendars."""
+    from reconciler.emulator.routes import calendars, policies
+
+    if "authorizationPolicy" in document:
+        given = dict(document["authorizationPolicy"])
+        merged = {**policies.DEFAULT, **given, "defaultUserRolePermissions": {
+            **policies.DEFAULT["defaultUserRolePermissions"],
+            **(given.get("defaultUserRolePermissions") or {})}}
+        store.put_item("tenant", "authorizationPolicy", policies.POLICY_ID, merged)
+    for calendar in document.get("calendars", []):  # {userId, name}
+        calendar_id = calendars.calendar_id(calendar["userId"], calendar["name"])
+        store.put_item(calendar["userId"], "calendar", calendar_id, {
+            **calendars.new_calendar(calendar_id, calendar["name"])})
 
 
 def _seed_workplace(store: Store, document: dict[str, Any]) -> None:

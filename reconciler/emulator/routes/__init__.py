@@ -9,12 +9,14 @@ def build_router() -> Router:
     from reconciler.emulator.routes import (
         accounts,
         apps,
+        calendars,
         delta,
         directory,
         exchange,
         groups,
         intune,
         mail,
+        policies,
         reports,
         sharepoint,
         users,
@@ -22,6 +24,6 @@ def build_router() -> Router:
 
     router = Router()
     for module in (users, groups, delta, directory, mail, accounts, exchange, intune, apps,
-                   sharepoint, reports):
+                   sharepoint, reports, policies, calendars):
         router.include(module.router)
     return router

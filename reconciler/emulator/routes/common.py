@@ -102,9 +102,11 @@ def group_target(group: dict[str, Any]) -> dict[str, Any]:
 
 
 def has_mailbox(em: Emulator, user_id: str) -> bool:
-    """A user has a mailbox once an Exchange plan is licensed to it, or it is shared."""
+    """A user has a mailbox once an Exchange plan is licensed to it, or it is a shared, room
+    or equipment mailbox (those need no license)."""
     mailbox = em.store.item(user_id, "mailbox", "mailbox")
-    if mailbox and mailbox.get("RecipientTypeDetails") == "SharedMailbox":
+    if mailbox and mailbox.get("RecipientTypeDetails") in (
+            "SharedMailbox", "RoomMailbox", "EquipmentMailbox"):
         return True
     skus = {s["skuId"]: s for s in em.store.items("tenant", "subscribedSku")}
     for license_ in em.store.licenses_of([user_id])[user_id]:

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
+from reconciler.emulator.routes import exchange_folders, exchange_mailbox
 from reconciler.emulator.routes.common import has_mailbox, user_target
 from reconciler.emulator.rules import group_kind
 from reconciler.emulator.wire import GraphError, Request, Response, Router
@@ -77,6 +78,7 @@ class _Cmdlet:
             "ForwardingAddress": state["ForwardingAddress"],
             "DeliverToMailboxAndForward": state["DeliverToMailboxAndForward"],
             "GrantSendOnBehalfTo": [self.name_of(t) for t in state["GrantSendOnBehalfTo"]],
+            **exchange_mailbox.shape(self.em, user, state),
         }
 
     def name_of(self, object_id: str) -> str:
@@ -138,11 +140,12 @@ def _set_mailbox(c: _Cmdlet) -> list[dict[str, Any]]:
     before = dict(state)
     params = c.params
     if "Type" in params:
-        kinds = {"shared": "SharedMailbox", "regular": "UserMailbox"}
-        if str(params["Type"]).lower() not in kinds:
-            raise _failure(400, "ParameterBindingException",
-                           f"Cannot bind parameter 'Type': '{params['Type']}' is not valid.")
-        state["RecipientTypeDetails"] = kinds[str(params["Type"]).lower()]
+        exchange_mailbox.set_type(state, params["Type"])
+    if any(name in params for name in (*exchange_mailbox.QUOTAS, "UseDatabaseQuotaDefaults")):
+        exchange_mailbox.set_quotas(state, params)
+    if "EmailAddresses" in params:
+        renamed = exchange_mailbox.set_addresses(c.em, user, state, params["EmailAddresses"])
+        user = renamed or user
     for name in ("ForwardingSmtpAddress", "ForwardingAddress"):
         if name in params:
             value = params[name]
@@ -170,6 +173,10 @@ def _set_mailbox(c: _Cmdlet) -> list[dict[str, Any]]:
     if not changed:
         c.warnings.append(NO_CHANGE.format(params.get("Identity")))
         return []
+    if "EmailAddresses" in changed:  # Graph's proxyAddresses (and mail) follow
+        proxies = exchange_mailbox.addresses(c.em, user, state)
+        c.em.store.put_object("user", {**{k: v for k, v in user.items() if k != "@kind"},
+                                       "proxyAddresses": proxies})
     c.save(user, state, changed)
     return []
 
@@ -312,6 +319,7 @@ _CMDLETS = {
     "Add-DistributionGroupMember": lambda c: _change_dl_member(c, True),
     "Remove-DistributionGroupMember": lambda c: _change_dl_member(c, False),
     "Search-AdminAuditLog": _admin_audit,
+    **exchange_folders.CMDLETS,
 }
 
 
