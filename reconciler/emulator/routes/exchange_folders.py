@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.routes import calendars, mail
 from reconciler.emulator.routes.common import user_target
+from reconciler.emulator.rules import group_kind
 from reconciler.emulator.wire import GraphError
-from reconciler.graph.properties import group_kind
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
