@@ -11,7 +11,7 @@ from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.stale import moved_facts
-from reconciler.apply.trail import append_trail
+from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
 from reconciler.areas.registry import AREAS, reads_for
 from reconciler.desired.loader import load_tenant_or_raise
@@ -74,11 +74,12 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContex
     config = run.desired.config
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
                        config.folder, progress)
+    trail = Trail(config.audit_file, config.domain, config.folder, clock.now)
+    ctx.on_outcome.append(trail.write)  # each outcome on disk as soon as it is known
     try:
         apply_changes(ctx, run.plan.changes)
-    finally:  # a run stopped halfway still records what it did
-        append_trail(config.audit_file, ctx.outcomes, config.domain, clock.now(),
-                     config.folder)
+    finally:
+        trail.close()
     return ctx
 
 

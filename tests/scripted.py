@@ -9,13 +9,23 @@ emulator's audit log and state remain the judge of what was written.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
 
+from reconciler.emulator.app import Emulator
+from reconciler.emulator.faults import Faults
+from reconciler.emulator.server import serve_in_background
 from reconciler.emulator.transport import InProcessTransport
 from reconciler.graph import connect as connect_module
 from reconciler.graph.retry import RetryPolicy
@@ -131,3 +141,37 @@ def script(monkeypatch) -> Script:
     monkeypatch.setattr(InProcessTransport, "handle_request", handle)
     monkeypatch.setattr(connect_module, "POLICY", FAST)
     return plan
+
+
+@contextmanager
+def served(folder: Path, faults: str = "") -> Iterator[str]:
+    """Serve the tenant folder's emulator (state.db, its seed) on loopback for processes
+    to share, and point tenant.yaml at it; yields the origin."""
+    seed = json.loads((folder / "emulator-seed.json").read_text())
+    em = Emulator(folder / "state.db", seed=seed, anonymous=True, faults=Faults.parse(faults),
+                  tenant=seed.get("tenant"))
+    origin, server = serve_in_background(em)
+    tenant = folder / "tenant.yaml"
+    tenant.write_text(tenant.read_text().replace('"emulator:state.db"', f'"{origin}"'))
+    try:
+        yield origin
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def apply_process(folder: Path, *extra: str, env: dict[str, str] | None = None
+                  ) -> subprocess.Popen:
+    """`reconciler apply FOLDER --auto-approve` as a real process (which can be killed)."""
+    return subprocess.Popen([sys.executable, "-m", "reconciler", "apply", str(folder),
+                             "--auto-approve", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def wait_for(condition, timeout: float = 30.0, every: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(every)

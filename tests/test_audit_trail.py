@@ -27,7 +27,11 @@ def test_an_apply_with_a_failure_in_the_middle_records_every_change(tmp_path):
     assert result.exit_code == 1
     assert "failed: alice@contoso.com group add Oncall" in result.stderr
     trail = (folder / ".reconciler" / "audit.jsonl").read_text()
-    records = [json.loads(line) for line in trail.splitlines()]
+    lines = [json.loads(line) for line in trail.splitlines()]
+    records = [r for r in lines if r["outcome"] != "sending"]
+    sent = [r for r in lines if r["outcome"] == "sending"]  # each write announced first
+    assert {(r["kind"], r["target"]) for r in sent} == \
+        {(r["kind"], r["target"]) for r in records}
     assert sorted((r["user"].split("@")[0], r["kind"], r["op"], r["outcome"])
                   for r in records) == [
         ("alice", "action", "invoke", "applied"), ("alice", "group", "add", "failed"),
@@ -39,7 +43,9 @@ def test_an_apply_with_a_failure_in_the_middle_records_every_change(tmp_path):
     password = passwords.read_text().split("\t")[1].strip()
     assert password not in trail
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 1  # Oncall: an error
-    assert len((folder / ".reconciler" / "audit.jsonl").read_text().splitlines()) == 4
+    settled = [line for line in (folder / ".reconciler" / "audit.jsonl").read_text()
+               .splitlines() if json.loads(line)["outcome"] != "sending"]
+    assert len(settled) == 4
 
 
 def test_the_trail_file_is_named_in_tenant_yaml(tmp_path):
@@ -49,4 +55,4 @@ def test_the_trail_file_is_named_in_tenant_yaml(tmp_path):
     tenant.write_text(tenant.read_text() + "audit: {file: logs/changes.jsonl}\n")
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
     lines = (folder / "logs" / "changes.jsonl").read_text().splitlines()
-    assert [json.loads(line)["outcome"] for line in lines] == ["applied"]
+    assert [json.loads(line)["outcome"] for line in lines] == ["sending", "applied"]

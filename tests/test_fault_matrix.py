@@ -4,8 +4,14 @@ converges: nothing lost, nothing written twice, nothing unplanned."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import time
+from collections import Counter
+
 from reconciler.live.reader import STATE_EXTENSION
-from tests.scripted import script  # noqa: F401 - the fixture
+from tests.scripted import apply_process, script, served, wait_for  # noqa: F401 - fixture
 from tests.tenancy import audits, cli_run, make_tenant, oid, plan_of, store
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -50,3 +56,36 @@ def test_a_photo_upload_that_never_gets_a_reply_is_not_recorded_as_uploaded(
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
     assert len(activities(folder, "Update user photo")) == 1
     assert plan_of(folder).changes == []
+
+
+def new_users(count: int) -> dict[str, str]:
+    return {f"new{n:02d}": f"userPrincipalName: new{n:02d}@contoso.com\n"
+                           f"profile: {{displayName: New {n:02d}, jobTitle: Hire}}\n"
+            for n in range(count)}
+
+
+def test_the_trail_of_an_apply_killed_mid_way_names_every_write_it_had_settled(tmp_path):
+    folder = make_tenant(tmp_path, new_users(24))
+    with served(folder, "latency=40ms"):
+        process = apply_process(folder)
+        wait_for(lambda: len(activities(folder, "Add user")) >= 8)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        time.sleep(0.3)  # requests already in the emulator finish (the service would, too)
+        created = {a["targetResources"][0]["userPrincipalName"]
+                   for a in activities(folder, "Add user")}
+        trail = folder / ".reconciler" / "audit.jsonl"
+        records = [json.loads(line) for line in trail.read_text().splitlines()]
+        recorded = {r["user"] for r in records if (r["kind"], r["outcome"]) == ("user", "applied")}
+        sent = {r["user"] for r in records if (r["kind"], r["outcome"]) == ("user", "sending")}
+        assert recorded <= created <= sent  # every write that landed was announced first
+        assert len(created - recorded) <= 4  # only the writes in flight (4 at a time)
+        assert len(recorded) >= 4
+        again = apply_process(folder)
+        assert again.wait(timeout=60) == 0, again.stderr.read()
+    adds = Counter(a["targetResources"][0]["userPrincipalName"]
+                   for a in activities(folder, "Add user"))
+    assert adds == {f"new{n:02d}@contoso.com": 1 for n in range(24)}  # none lost, none twice
+    records = [json.loads(line) for line in trail.read_text().splitlines()]
+    assert {r["user"] for r in records if r["kind"] == "user" and r["outcome"] == "applied"} \
+        == set(adds) - (created - recorded)  # the in-flight ones stay "sending" (unknown)

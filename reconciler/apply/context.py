@@ -16,6 +16,7 @@ from reconciler.live.state import LiveState
 from reconciler.plan.change import Change
 
 APPLIED, ALREADY, FAILED, UNKNOWN, SKIPPED = "applied", "already", "failed", "unknown", "skipped"
+SENDING = "sending"  # announced to listeners (the trail) before a write goes out; never kept
 Recheck = Callable[[], bool] | None
 Already = Callable[[GraphError], bool] | None
 
@@ -25,6 +26,12 @@ class Outcome:
     change: Change
     status: str
     message: str = ""
+
+
+def change_id(change: Change) -> int:
+    """A change's id within a run: the plan's change object itself (a Change is a mutable
+    dataclass compared field by field, which made list membership quadratic)."""
+    return id(change)
 
 
 @dataclass
@@ -45,21 +52,46 @@ class ApplyContext:
     folder: Path
     progress: Callable[[str], None] = lambda _message: None
     ids: dict[str, str] = field(default_factory=dict)  # upn (lower) -> object id
-    outcomes: list[Outcome] = field(default_factory=list)
     failed_users: set[str] = field(default_factory=set)
     secrets: list[tuple[str, str]] = field(default_factory=list)  # (upn, generated password)
 
     def __post_init__(self) -> None:
         for user in self.live.users.values():
             self.ids[user.upn.lower()] = user.id
+        self._outcomes: dict[int, Outcome] = {}  # change id -> its outcome, in record order
+        self.on_outcome: list[Callable[[Outcome], None]] = []  # e.g. the audit trail
+
+    @property
+    def outcomes(self) -> list[Outcome]:
+        """Each change's last recorded outcome, in the order changes were first settled."""
+        return list(self._outcomes.values())
+
+    def outcome_of(self, change: Change) -> Outcome | None:
+        return self._outcomes.get(change_id(change))
+
+    def forget(self, changes: list[Change]) -> None:
+        """Drop these changes' outcomes (they are about to be tried again another way)."""
+        for change in changes:
+            self._outcomes.pop(change_id(change), None)
 
     def user_id(self, upn: str) -> str | None:
         return self.ids.get(upn.lower())
 
     def record(self, change: Change, status: str, message: str = "") -> None:
-        self.outcomes.append(Outcome(change, status, message))
+        outcome = Outcome(change, status, message)
+        self._outcomes[change_id(change)] = outcome
         if status in (FAILED, UNKNOWN) and change.kind == "user" and change.op == "add":
             self.failed_users.add(change.user.lower())
+        for listener in self.on_outcome:
+            listener(outcome)
+
+    def sending(self, changes: list[Change]) -> None:
+        """Tell the listeners (the audit trail) these changes' write is about to go out, so
+        a run killed before the reply still leaves a line for a write that may have landed."""
+        for change in changes:
+            outcome = Outcome(change, SENDING)
+            for listener in self.on_outcome:
+                listener(outcome)
 
     def runnable(self, changes: list[Change]) -> list[Change]:
         """Changes whose user exists (a failed creation skips the rest of that user)."""
@@ -94,6 +126,7 @@ class ApplyContext:
         """One write on its own (creates, photos): never batched. The result is ok only
         when a reply (or a re-check) showed the write landed."""
         request = write.request
+        self.sending(write.changes)
         result = self.graph.write(request.method, request.path, request.body,
                                   content=request.content,
                                   content_type=request.headers.get("Content-Type"),
@@ -108,6 +141,7 @@ class ApplyContext:
                  for n, w in enumerate(writes)]
         if not items:
             return {}
+        self.sending([c for w in writes for c in w.changes])
         results = run_batch(self.graph, items)
         for n, write in enumerate(writes):
             self.settle(write, results[str(n)])

@@ -108,6 +108,7 @@ def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
         user_id = ctx.user_id(user_changes[0].user)
         done = done_ids(ctx.live.users.get(user_id))
         for index, change in enumerate(user_changes):
+            ctx.sending([change])
             try:
                 _invoke(ctx, change, user_id)
             except (GraphError, UnreachableError) as error:

@@ -122,7 +122,7 @@ def apply_adds(ctx: ApplyContext, changes: list[Change]) -> None:
     retry = [c for n, w in enumerate(writes) if len(w.changes) > 1 and not results[n].ok
              and results[n].error and _already_member(results[n].error) for c in w.changes]
     if retry:  # a bind is all-or-nothing: one existing member refuses it; go one by one
-        ctx.outcomes = [o for o in ctx.outcomes if o.change not in retry]
+        ctx.forget(retry)
         ctx.send_batched([Write([c], api.add_members(c.apply["group"], [ctx.user_id(c.user)]),
                                 already=_already_member) for c in retry])
 

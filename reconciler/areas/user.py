@@ -141,9 +141,10 @@ def _create(ctx: ApplyContext, change: Change) -> None:
 
 def apply_creates(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.graph.map(lambda change: _create(ctx, change), changes)
-    for outcome in ctx.outcomes:
-        if outcome.change in changes and outcome.status not in (APPLIED, ALREADY):
-            ctx.failed_users.add(outcome.change.user.lower())
+    for change in changes:
+        outcome = ctx.outcome_of(change)
+        if outcome is None or outcome.status not in (APPLIED, ALREADY):
+            ctx.failed_users.add(change.user.lower())
 
 
 def apply_deletes(ctx: ApplyContext, changes: list[Change]) -> None:
