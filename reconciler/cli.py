@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+DEBUG_VARIABLE = "RECONCILER_DEBUG"  # set it to see the traceback of an unexpected failure
 
 
 class ReconcilerGroup(click.Group):
@@ -31,6 +32,13 @@ class ReconcilerGroup(click.Group):
             code = EXIT_ERROR
         except click.Abort:
             click.echo("Aborted.", err=True)
+            code = EXIT_ERROR
+        except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback
+            from reconciler.failures import explain
+
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            click.echo(explain(exc), err=True)
             code = EXIT_ERROR
         if not standalone_mode:
             return code
@@ -98,7 +106,9 @@ def report_progress(message: str) -> None:
 
 
 def _runtime_error(summary: str, advice: str) -> int:
-    click.echo(f"error: {summary}\n  {advice}", err=True)
+    from reconciler.failures import error_line
+
+    click.echo(error_line(summary, advice), err=True)
     return EXIT_ERROR
 
 
@@ -122,7 +132,8 @@ def guarded(work: Callable[[], int]) -> int:
         return _runtime_error(str(exc), "check auth in tenant.yaml and the credential in the "
                               "environment (README: Use it in GitHub)")
     except UnreachableError as exc:
-        return _runtime_error(str(exc), "the service did not answer; run again later")
+        return _runtime_error(str(exc), "check the network and graph.url in tenant.yaml (or "
+                              "RECONCILER_GRAPH_URL), then run again")
     except GraphError as exc:
         return _runtime_error(str(exc), "nothing more was sent; the request-id identifies "
                               "the failure to Microsoft support")

@@ -4,6 +4,7 @@ the bodies of the pull-request comment and the drift issue."""
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.plan.change import Plan
@@ -18,17 +19,68 @@ def tenants(root: Path) -> list[str]:
     return sorted(str(p.parent) for p in root.glob("*/tenant.yaml"))
 
 
-def changed_paths(base: str, head: str, cwd: Path) -> list[str]:
-    done = subprocess.run(["git", "diff", "--name-only", f"{base}...{head}"], cwd=cwd,
-                          capture_output=True, text=True, check=True)
-    return [line for line in done.stdout.splitlines() if line]
+class GitError(RuntimeError):
+    """A git question this clone cannot answer; the message says how to fix the checkout."""
 
 
-def changed_tenants(paths: list[str], root: str, existing: list[str]) -> list[str]:
-    """Tenants whose files changed (all of them when shared code or schemas changed);
-    a deleted tenant folder is not listed."""
+def git(cwd: Path, *args: str) -> str:
+    """Run git in `cwd` and return its output; a failure is a GitError naming the command."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise GitError(f"`git {' '.join(args)}` failed: {detail}")
+    return done.stdout
+
+
+def is_null_sha(sha: str) -> bool:
+    """GitHub's `before` on a push that creates a branch: forty zeros, no commit at all."""
+    return len(sha) >= 40 and set(sha) == {"0"}
+
+
+def default_branch(cwd: Path, named: str | None = None) -> str | None:
+    """The ref of the default branch in this clone: `named` (the workflow passes
+    github.event.repository.default_branch), origin/HEAD, or origin/main / main."""
+    candidates = [f"origin/{named}", named] if named else []
+    try:
+        candidates.insert(0, git(cwd, "rev-parse", "--abbrev-ref", "origin/HEAD").strip())
+    except GitError:
+        pass
+    candidates += ["origin/main", "main", "origin/master", "master"]
+    for ref in candidates:
+        if ref and subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+                                  cwd=cwd, capture_output=True).returncode == 0:
+            return ref
+    return None
+
+
+def changed_paths(base: str, head: str, cwd: Path, default: str | None = None
+                  ) -> list[str] | None:
+    """Files changed from `base` to `head`; None means "everything is new" (a null `base`
+    on the default branch itself, or no default branch to compare with).
+
+    A null base (forty zeros) compares with the default branch: the changes a new branch
+    brings are those since it left the default branch."""
+    if is_null_sha(base):
+        ref = default_branch(cwd, default)
+        if ref is None:
+            return None
+        fork = git(cwd, "merge-base", ref, head).strip()
+        if fork == git(cwd, "rev-parse", f"{head}^{{commit}}").strip():
+            return None  # head is on the default branch: nothing to compare with
+        base = fork
+    for commit in (base, head):
+        if subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+                          cwd=cwd, capture_output=True).returncode != 0:
+            raise GitError(f"commit {commit} is not in this clone")
+    out = git(cwd, "diff", "--name-only", f"{base}...{head}")
+    return [line for line in out.splitlines() if line]
+
+
+def changed_tenants(paths: list[str] | None, root: str, existing: list[str]) -> list[str]:
+    """Tenants whose files changed (all of them when shared code or schemas changed, or
+    when `paths` is None: everything is new); a deleted tenant folder is not listed."""
     prefix = root.rstrip("/") + "/"
-    if any(p.startswith(AFFECTS_ALL) for p in paths):
+    if paths is None or any(p.startswith(AFFECTS_ALL) for p in paths):
         return list(existing)
     touched = {prefix + p[len(prefix):].split("/")[0] for p in paths if p.startswith(prefix)}
     return sorted(t for t in existing if t in touched)
@@ -38,16 +90,42 @@ def marker(kind: str, tenant: str) -> str:
     return f"<!-- reconciler:{kind}:{tenant} -->"
 
 
-def comment_body(plan: Plan) -> str:
-    """The pull-request comment: a marker to find and update it, then the plan."""
-    return marker("plan", plan.tenant) + "\n" + render_markdown(plan)
+# GitHub refuses a comment or issue body over 65,536 characters. Bodies are measured in UTF-8
+# bytes (never fewer than characters, however GitHub counts them) against a smaller budget,
+# so that what the workflow adds around them still fits.
+GITHUB_BODY_LIMIT = 65_536
+BODY_BUDGET = 60_000
+
+
+def body_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+@dataclass
+class Cut:
+    """Where the full text is when a body had to be shortened (the plan artifact)."""
+
+    artifact: str | None = None  # the artifact's name
+    run_url: str | None = None   # the run that holds it
+
+    def where(self) -> str:
+        name = f"the `{self.artifact}` artifact" if self.artifact else "the plan artifact"
+        return f"{name} of [this run]({self.run_url})" if self.run_url else \
+            f"{name} of this workflow run"
+
+
+def comment_body(plan: Plan, cut: Cut | None = None, key: str | None = None) -> str:
+    """The pull-request comment: a marker to find and update it, then the plan, shortened
+    to fit GitHub's limit (privileged changes always in full; see `fit`)."""
+    head = marker("plan", key or plan.tenant) + "\n"
+    return head + fit(render_markdown(plan), cut or Cut(), BODY_BUDGET - body_size(head))
 
 
 def issue_title(plan: Plan) -> str:
     return f"Drift in {plan.tenant}"
 
 
-def issue_body(plan: Plan, run_url: str | None = None) -> str:
+def issue_body(plan: Plan, run_url: str | None = None, cut: Cut | None = None) -> str:
     """The drift issue: what differs, who changed it, and how to resolve it."""
     lines = [marker("drift", plan.tenant), f"## Drift in `{plan.tenant}`", ""]
     counts = plan.summary
@@ -60,5 +138,165 @@ def issue_body(plan: Plan, run_url: str | None = None) -> str:
     if run_url:
         lines += ["", f"Found by {run_url}."]
     lines += ["", ""]
+    head = "\n".join(lines)
     body = render_markdown(plan).split("\n", 2)[2]  # without its heading line
-    return "\n".join(lines) + body
+    cut = cut or Cut(artifact="drift", run_url=run_url)
+    return head + fit(body, cut, BODY_BUDGET - body_size(head))
+
+
+# Sections that are never shortened while anything else can give way, in this order.
+MUST_KEEP = (":x: Errors", ":no_entry: Refused", ":warning: Privileged changes")
+
+
+@dataclass
+class Section:
+    heading: str                                          # "" for what precedes any heading
+    frame: list[str] = field(default_factory=list)        # kept whenever the section is
+    items: list[list[str]] = field(default_factory=list)  # droppable units, in order
+    kept: int = 0
+
+    def text(self, folded: bool) -> list[str]:
+        if not self.heading:
+            return list(self.frame)
+        out = [self.heading, ""] + [line for line in self.frame if line]
+        for item in self.items[:self.kept]:
+            out += [_folded(line) for line in item] if folded else item
+        return out + [""]
+
+
+def fit(markdown: str, cut: Cut, budget: int = BODY_BUDGET) -> str:
+    """`markdown` unchanged when it fits in `budget` bytes; otherwise shortened: the summary,
+    errors, refusals and privileged changes first and in full, then the per-user sections
+    folded (`<details>`), then the other sections, as much of each as fits, and a note that
+    says what was left out and where the whole plan is."""
+    if body_size(markdown) <= budget:
+        return markdown
+    sections = _sections(markdown)
+    note_reserve = 600
+    left = budget - note_reserve - sum(body_size("\n".join(s.frame) + s.heading) + 2
+                                       for s in sections)
+    order = sorted(sections, key=lambda s: _priority(s.heading))
+    for section in order:
+        for item in section.items:
+            size = body_size("\n".join(item)) + 1
+            if size > left:
+                break
+            left -= size
+            section.kept += 1
+    dropped = {s.heading.removeprefix("#### "): (len(s.items) - s.kept, len(s.items))
+               for s in sections if s.kept < len(s.items)}
+    out: list[str] = []
+    for index, section in enumerate(sections):
+        out += section.text(folded=True)
+        if section.kept < len(section.items):
+            out += [f"_{len(section.items) - section.kept} more not shown here._", ""]
+        if index == 0:
+            out += [_cut_note(dropped, cut), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _priority(heading: str) -> int:
+    name = heading.removeprefix("#### ")
+    if not heading:
+        return -1
+    if name in MUST_KEEP:
+        return MUST_KEEP.index(name)
+    return len(MUST_KEEP) + (0 if name == "Changes" else 1)
+
+
+def _cut_note(dropped: dict[str, tuple[int, int]], cut: Cut) -> str:
+    parts = [f"{count} of {total} per-user sections" if name == "Changes" else
+             f"{count} of {total} under {name.split(' ', 1)[-1] if name.startswith(':') else name}"
+             for name, (count, total) in dropped.items()]
+    return (f"> :scissors: This plan is too long for one GitHub comment ({GITHUB_BODY_LIMIT:,} "
+            f"characters): per-user sections are folded and some entries are left out "
+            f"({'; '.join(parts)}). Counts above are for the whole plan. The full plan is in "
+            f"{cut.where()}.")
+
+
+def _sections(markdown: str) -> list[Section]:
+    sections = [Section("")]
+    lines = markdown.rstrip("\n").split("\n")
+    index = 0
+    table_rows = 0
+    while index < len(lines):
+        line = lines[index]
+        current = sections[-1]
+        if line.startswith("#### "):
+            sections.append(Section(line))
+            table_rows = 0
+        elif line.startswith("<details"):
+            end = index
+            while end < len(lines) and lines[end] != "</details>":
+                end += 1
+            current.items.append(lines[index:end + 2])  # and the blank line after it
+            index = end + 2
+            continue
+        elif current.heading and (line.startswith("- ") or
+                                  (line.startswith("|") and table_rows >= 2)):
+            current.items.append([line])
+        elif current.heading and current.items and line:  # continues the last item
+            current.items[-1].append(line)
+        else:
+            table_rows += line.startswith("|")
+            current.frame.append(line)
+        index += 1
+    for section in sections:
+        section.kept = len(section.items) if not section.heading else 0
+    return sections
+
+
+def _folded(line: str) -> str:
+    return line.replace("<details open>", "<details>", 1) if line.startswith("<details") \
+        else line
+
+
+def failure_comment(key: str, tenant_dir: str, log: str, cut: Cut | None = None) -> str:
+    """The comment for a plan that never came: validation failed, or sign-in or the network
+    did, before a plan was made. It quotes what the tool said and how to fix it."""
+    lines = [line for line in log.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    problems = [line for line in lines if _is_problem(line)]
+    out = [marker("plan", key), f"### :x: reconciler could not plan `{tenant_dir}`", ""]
+    if problems:
+        out += [f"Validation found {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                "in the YAML; nothing was sent to the tenant. Correct them and push again "
+                f"(`reconciler validate {tenant_dir}` shows the same locally).", ""]
+    elif errors:
+        out += ["The plan stopped before it could read the tenant; nothing was sent. "
+                "What went wrong and the fix:", ""]
+        out += [f"> {_quote(line)}" for line in errors]
+        out.append("")
+    else:
+        out += ["The plan stopped without saying why; nothing was sent. Its log is below; "
+                f"the whole run is at {(cut or Cut()).where()}.", ""]
+    shown = problems or lines[-40:]
+    if shown:
+        fence = "~" * max(3, _longest_run(log, "~") + 1)
+        out += ["<details open><summary>What reconciler said</summary>", "", fence + "text"]
+        out += shown[:300]
+        if len(shown) > 300:
+            out.append(f"... and {len(shown) - 300} more")
+        out += [fence, "", "</details>", ""]
+    text = "\n".join(out)
+    return text if body_size(text) <= BODY_BUDGET else \
+        text.encode("utf-8")[:BODY_BUDGET - 200].decode("utf-8", "ignore") + f"\n{fence}\n"
+
+
+def _is_problem(line: str) -> bool:
+    """FILE:LINE:COL: KEY: PROBLEM, as `validate` prints it."""
+    head = line.split(": ", 1)[0]
+    parts = head.rsplit(":", 2)
+    return len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
+
+
+def _quote(line: str) -> str:
+    return line.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _longest_run(text: str, char: str) -> int:
+    best = run = 0
+    for c in text:
+        run = run + 1 if c == char else 0
+        best = max(best, run)
+    return best

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msal
 
-from reconciler.graph.errors import AuthError
+from reconciler.graph.errors import AuthError, UnreachableError
 
 AUTHORITY_HOST = "https://login.microsoftonline.com"
 SCOPES = {
@@ -37,17 +38,21 @@ class NoAuth:
 class MsalAuth:
     """App-only tokens from msal, cached in memory; `refresh` drops them after a 401."""
 
-    def __init__(self, app: msal.ConfidentialClientApplication) -> None:
+    def __init__(self, app: msal.ConfidentialClientApplication, tenant_id: str = "",
+                 hint: str = "") -> None:
         self.app = app
+        self.tenant_id = tenant_id
+        self.hint = hint  # where the credential came from, named when sign-in fails
         self.lock = threading.Lock()
 
     def token(self, resource: str) -> str | None:
-        with self.lock:
+        with self.lock, _signing_in(self.tenant_id):
             result = self.app.acquire_token_for_client(scopes=SCOPES[resource])
         if "access_token" not in result:
             raise AuthError(
                 f"sign-in failed: {result.get('error')}: "
                 f"{(result.get('error_description') or '').splitlines()[0]}"
+                + (f" ({self.hint})" if self.hint else "")
             )
         return result["access_token"]
 
@@ -133,10 +138,49 @@ def credential_for(method: str, http: httpx.Client,
 def msal_auth(method: str, client_id: str, tenant_id: str, http: httpx.Client,
               environ: dict[str, str] | None = None) -> MsalAuth:
     """A token provider for `method`, talking to the identity platform through `http`."""
-    app = msal.ConfidentialClientApplication(
-        client_id,
-        authority=f"{AUTHORITY_HOST}/{tenant_id}",
-        client_credential=credential_for(method, http, environ),
-        http_client=MsalHttp(http),
-    )
-    return MsalAuth(app)
+    credential = credential_for(method, http, environ)
+    with _signing_in(tenant_id):  # msal reads the tenant's discovery document right here
+        app = msal.ConfidentialClientApplication(
+            client_id,
+            authority=f"{AUTHORITY_HOST}/{tenant_id}",
+            client_credential=credential,
+            http_client=MsalHttp(http),
+        )
+    return MsalAuth(app, tenant_id, CREDENTIAL_HINTS.get(method, ""))
+
+
+# Where each method's credential comes from: named when the identity platform rejects it.
+CREDENTIAL_HINTS = {
+    "client_secret": f"check {SECRET_VARIABLE} and auth.clientId in tenant.yaml",
+    "certificate": f"check {CERT_PATH_VARIABLE}, {CERT_THUMBPRINT_VARIABLE} and auth.clientId "
+                   "in tenant.yaml",
+    "github_oidc": "check the app's federated credential (issuer, subject) and auth.clientId "
+                   "in tenant.yaml",
+}
+
+
+@contextmanager
+def _signing_in(tenant_id: str) -> Iterator[None]:
+    """msal's failures as ours: an unreachable identity platform names where it tried, an
+    unknown tenant (msal raises ValueError) names tenant.id."""
+    try:
+        yield
+    except httpx.TransportError as exc:
+        raise UnreachableError(f"cannot reach the identity platform at "
+                               f"{_where(exc)} ({type(exc).__name__})") from exc
+    except ValueError as exc:
+        first = (str(exc).splitlines() or [""])[0]
+        if "Discovery failed" in first or "authority" in first.lower():
+            raise AuthError(f"tenant {tenant_id} is not known to the identity platform "
+                            "(tenant.id in tenant.yaml: the directory (tenant) id or "
+                            "its onmicrosoft.com domain)") from exc
+        raise AuthError(f"sign-in failed: {first[:300]}") from exc
+
+
+def _where(exc: httpx.TransportError) -> str:
+    try:
+        url = exc.request.url
+    except RuntimeError:
+        return AUTHORITY_HOST
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
