@@ -79,8 +79,12 @@ def emulator() -> None:
 @click.option("--faults", default="", metavar="SPEC",
               help="Injected faults, e.g. 'throttle=0.1,error5xx=0.02,latency=30ms,lag=2s' "
                    "(also drop, commitfail, retryafter, budget, writebudget, tokenttl, seed).")
+@click.option("--limits", default=None, metavar="SPEC",
+              help="Change Graph's cost model (on by default), e.g. 'latency=0,lag=0,"
+                   "tenantsize=large,pagemax=999,throttling=off'; default from "
+                   "RECONCILER_EMULATOR_LIMITS. See the README's emulator section.")
 def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anonymous: bool,
-                   faults: str) -> int:
+                   faults: str, limits: str | None) -> int:
     """Serve an emulated tenant on HTTP until interrupted.
 
     Point a tenant at it with `graph: {url: http://127.0.0.1:PORT}`; sign in with any client
@@ -94,11 +98,17 @@ def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anon
     from reconciler.emulator.faults import Faults, FaultSpecError
     from reconciler.emulator.server import make_server
 
+    from reconciler.emulator.limits import Limits, LimitSpecError
+
     try:
         parsed = Faults.parse(faults)
     except FaultSpecError as exc:
         raise click.UsageError(f"--faults: {exc}") from exc
-    instance = Emulator(database, seed=seed, anonymous=anonymous, faults=parsed)
+    try:
+        model = Limits.parse(limits) if limits is not None else Limits.from_environment()
+    except LimitSpecError as exc:
+        raise click.UsageError(f"--limits: {exc}") from exc
+    instance = Emulator(database, seed=seed, anonymous=anonymous, faults=parsed, limits=model)
     server = make_server(instance, host, port)
     address = f"http://{host}:{server.server_address[1]}"
     click.echo(f"emulator: serving tenant {instance.tenant_id} on {address} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,9 @@ def write_tenant(root: Path, files: dict[str, str | bytes]) -> Path:
 def tenant_folder(tmp_path: Path):
     """Call with a {relative path: content} mapping; returns the folder."""
     return lambda files: write_tenant(tmp_path, files)
+
+
+# The emulator's cost model is on by default (limits.py). The suite switches off the two
+# parts that only cost wall-clock time or make reads nondeterministic: per-request latency and
+# replication lag. Tests that study them pass their own Limits or `lag=` fault.
+os.environ.setdefault("RECONCILER_EMULATOR_LIMITS", "latency=0,perobject=0,lag=0")

@@ -24,6 +24,14 @@ def is_member(graph: GraphClient, group_id: str, user_id: str) -> bool:
     return any(g["id"] == group_id for g in groups)
 
 
+def _eventually(read, seconds: float = 5.0):
+    """Lists trail writes by the replication lag: read until the object shows."""
+    deadline = time.monotonic() + seconds
+    while not (found := read()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 def test_reads_are_complete_and_writes_land_exactly_once_under_faults():
     seed = generate_seed(users=2000, groups=60, memberships=3000, seed=5)
     em = emulator(seed, faults=FAULTS)
@@ -48,7 +56,7 @@ def test_reads_are_complete_and_writes_land_exactly_once_under_faults():
                              already=lambda e: e.says("already exists"))
         assert result.ok, result.error
         body = result.body if isinstance(result.body, dict) and "id" in result.body \
-            else lookup()[0]
+            else _eventually(lookup)[0]
         graph.sender.created.add(body["id"])
         return upn, body["id"]
 

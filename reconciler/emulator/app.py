@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.emulator import identity
-from reconciler.emulator.faults import Faults, Throttle
+from reconciler.emulator.faults import Faults
+from reconciler.emulator.limits import Limits
 from reconciler.emulator.store import Store
+from reconciler.emulator.throttle import Throttle
 from reconciler.emulator.wire import GraphError, Request, Response, Router
 
 DEFAULT_TENANT_ID = "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b7c45"
@@ -34,14 +36,15 @@ class Emulator:
 
     def __init__(self, db: Path | str, *, seed: Path | dict | None = None,
                  anonymous: bool = False, faults: Faults | None = None,
-                 tenant: dict[str, str] | None = None) -> None:
+                 tenant: dict[str, str] | None = None, limits: Limits | None = None) -> None:
         self.store = Store(db)
         self.anonymous = anonymous
         self.faults = faults or Faults()
-        self.throttle = Throttle(self.faults)
+        self.limits = limits or Limits.from_environment()
         self.router = _routes()
         self.stats: Counter[str] = Counter()
         self.stats_lock = threading.Lock()
+        self.local = threading.local()  # per request thread: is this call a read?
         self.started = time.monotonic()
         if self.store.get_meta("initialised") is None:
             from reconciler.emulator.seed import load_seed
@@ -51,30 +54,84 @@ class Emulator:
                 self.store.set_meta("initialised", "1")
         self.tenant_id = self.store.get_meta("tenantId") or DEFAULT_TENANT_ID
         self.signing_key = self.store.get_meta("signingKey") or ""
+        self.throttle = Throttle(self.faults, self.limits, self.store.count_objects("user"))
+        self.store.keep_history = self.lag > 0
 
     # clock ---------------------------------------------------------------------------------
     def now_text(self) -> str:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    @property
+    def lag(self) -> float:
+        """Replication lag: an injected `lag=` fault, else the cost model's."""
+        return self.faults.lag or self.limits.lag
+
     def lagging(self, object_id: str) -> bool:
-        """True while a just-created object has not reached the replica answering this call."""
-        lag = self.faults.lag
+        """True while the replica answering this call has not seen the object's last write
+        (a create, an update or a delete): half the replicas catch up at once."""
+        lag = self.lag
         if not lag:
             return False
-        created = self.store.object_created(object_id)
-        return bool(created) and time.time() - created < lag and self.faults.roll(0.5)
+        written = self.store.written_at(object_id)
+        return bool(written) and time.time() - written < lag and self.faults.roll(0.5)
+
+    def replica(self, obj: dict[str, Any] | None, object_id: str,
+                deleted: bool = False) -> dict[str, Any] | None:
+        """The object as the replica answering this call may still have it: a read sees it
+        as it was before its last write (None for one just created); a write reaches the
+        primary, where an object created a moment ago may not be found yet."""
+        if not self.lagging(object_id):
+            return obj
+        if getattr(self.local, "reading", True):
+            return self.store.previous_version(object_id, deleted)
+        return None if self.store.just_created(object_id) else obj
+
+    def replica_list(self, kind: str, objects: list[dict[str, Any]],
+                     deleted: bool = False) -> list[dict[str, Any]]:
+        """A list as a lagging replica answers it: objects written within the lag window may
+        be missing (just created), stale (just updated) or still there (just deleted)."""
+        if not self.lag:
+            return objects
+        recent = self.store.recently_written(kind, time.time() - self.lag)
+        if not recent:
+            return objects
+        out = []
+        seen = set()
+        for obj in objects:
+            seen.add(obj["id"])
+            if obj["id"] in recent and self.faults.roll(0.5):
+                before = recent[obj["id"]]
+                if before is not None and bool(before.get("deletedDateTime")) == deleted:
+                    out.append(before)
+                continue
+            out.append(obj)
+        for object_id, before in recent.items():  # written away from this list just now
+            if object_id not in seen and before is not None and \
+                    bool(before.get("deletedDateTime")) == deleted and self.faults.roll(0.5):
+                out.append(before)
+        return sorted(out, key=lambda o: o["id"])
 
     # the request pipeline ------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         """Answer one request (raises DroppedConnection for an injected hang-up)."""
         with self.stats_lock:
             self.stats["http"] += 1
-        if self.faults.latency:
-            time.sleep(self.faults.latency)
         try:
-            return self._handle(request)
+            with self.throttle.mailbox_slot(request):
+                response = self._handle(request)
+                self._wait(response)
+            return response
         except GraphError as error:
             return error.response(request)
+
+    def _wait(self, response: Response) -> None:
+        """The cost model's latency: a base per request and a share per object returned."""
+        base = self.faults.latency or self.limits.latency
+        seconds = base + self.limits.latency_per_object * response.objects
+        if seconds > 0:
+            with self.stats_lock:
+                self.stats["latency_ms"] += round(seconds * 1000)
+            time.sleep(seconds)
 
     def _handle(self, request: Request) -> Response:
         path = request.path
@@ -102,8 +159,9 @@ class Emulator:
         with self.stats_lock:
             self.stats["graph"] += 1
         write = request.method in ("POST", "PATCH", "PUT", "DELETE")
+        self.local.reading = not write
         self.faults.before(request, write, inner)  # 5xx, drops and random throttling
-        cost = self.throttle.charge(request, write)
+        cost, throttle_headers = self.throttle.charge(request, write)
         found = self.router.match(request.method, request.path)
         if found is None:
             raise GraphError(400, "BadRequest",
@@ -114,6 +172,8 @@ class Emulator:
         with self.stats_lock:
             self.stats["ru"] += cost
         response.headers.setdefault("x-ms-resource-unit", str(cost))
+        for name, value in throttle_headers.items():
+            response.headers.setdefault(name, value)
         response.headers.setdefault("request-id", request.request_id)
         if write and 200 <= response.status < 300:
             self.faults.after_commit(request, inner)

@@ -5,16 +5,9 @@ from __future__ import annotations
 import random
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 
 from reconciler.emulator.wire import GraphError, Request
-
-# Graph's identity-and-access budgets (graph-contract.md section 12.1), per app and tenant.
-RU_WINDOW_SECONDS = 10.0
-WRITE_WINDOW_SECONDS = 150.0
-LARGE_TENANT_RU_BUDGET = 8000
-WRITE_BUDGET = 3000
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
 
@@ -113,68 +106,9 @@ class Faults:
 
 
 def too_many_requests(retry_after: float, information: str) -> GraphError:
+    """An injected 429 (the cost model's own live in throttle.py)."""
     return GraphError(429, "TooManyRequests", "Please retry again later.", {
         "Retry-After": f"{retry_after:g}",
         "x-ms-throttle-scope": "Tenant_Application/ReadWrite",
         "x-ms-throttle-information": information,
     })
-
-
-def resource_units(request: Request) -> int:
-    """Graph's cost of one request (graph-contract.md section 12.1)."""
-    path = request.path.removeprefix("/v1.0")
-    if request.method != "GET":
-        return 1
-    if re.fullmatch(r"/users/?", path):
-        cost = 2
-    elif re.search(r"/transitiveMembers", path):
-        cost = 5
-    elif re.search(r"^/groups/[^/]+/members", path) or path.startswith("/subscribedSkus"):
-        cost = 3
-    elif re.search(r"/(licenseDetails|memberOf|transitiveMemberOf|ownedObjects)", path):
-        cost = 2
-    else:
-        cost = 1
-    if "$select" in request.query:
-        cost -= 1
-    if "$expand" in request.query:
-        cost += 1
-    top = request.query.get("$top", "")
-    if top.isdigit() and int(top) < 20:
-        cost -= 1
-    return max(cost, 1)
-
-
-class Throttle:
-    """Token buckets for resource units and writes; empty buckets answer 429."""
-
-    def __init__(self, faults: Faults) -> None:
-        self.faults = faults
-        self.lock = threading.Lock()
-        self.ru = float(faults.budget or 0)
-        self.writes = float(faults.write_budget or 0)
-        self.stamp = time.monotonic()
-
-    def charge(self, request: Request, write: bool) -> int:
-        cost = resource_units(request)
-        if not (self.faults.budget or self.faults.write_budget):
-            return cost
-        with self.lock:
-            now = time.monotonic()
-            elapsed, self.stamp = now - self.stamp, now
-            if self.faults.budget:
-                rate = self.faults.budget / RU_WINDOW_SECONDS
-                self.ru = min(self.faults.budget, self.ru + elapsed * rate)
-                if self.ru < cost:
-                    raise too_many_requests(round((cost - self.ru) / rate + 0.05, 2),
-                                            "ResourceUnitLimitExceeded")
-            if write and self.faults.write_budget:
-                rate = self.faults.write_budget / WRITE_WINDOW_SECONDS
-                self.writes = min(self.faults.write_budget, self.writes + elapsed * rate)
-                if self.writes < 1:
-                    raise too_many_requests(round((1 - self.writes) / rate + 0.05, 2),
-                                            "WriteLimitExceeded")
-                self.writes -= 1
-            if self.faults.budget:
-                self.ru -= cost
-        return cost

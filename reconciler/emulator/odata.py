@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.emulator.limits import Limits
 from reconciler.emulator.wire import GraphError, Request, Response, bad_request
 
 DEFAULT_PAGE = 100
@@ -234,6 +235,16 @@ def page_size(request: Request, maximum: int = MAX_PAGE, default: int = DEFAULT_
         raise bad_request(f"Invalid page size specified: '{text}'. Must be between 1 and "
                           f"{maximum} inclusive.")
     return int(text)
+
+
+def directory_page_size(request: Request, limits: Limits) -> int:
+    """Objects per page of a directory collection (users, groups, members, memberOf...):
+    `$top` up to the cost model's maximum (999), its default (100) without `$top`, and at most
+    100 when `$expand` is used (Graph's cap for directory objects with $expand)."""
+    size = page_size(request, limits.page_max, limits.page_default)
+    if request.query.get("$expand"):
+        size = min(size, limits.expand_page_max)
+    return size
 
 
 def encode_token(state: dict[str, Any]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -53,6 +54,9 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.lock = threading.RLock()
+        # Replication lag: id -> (when written, kind, the object before that write or None).
+        self.keep_history = False
+        self.history: dict[str, tuple[float, str, dict[str, Any] | None]] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -86,7 +90,10 @@ class Store:
     def put_object(self, kind: str, data: dict[str, Any], created: float | None = None) -> None:
         data.setdefault("id", str(uuid.uuid4()))
         seq = self.next_seq()
-        old = self.db.execute("SELECT created FROM objects WHERE id=?", (data["id"],)).fetchone()
+        old = self.db.execute("SELECT created, data FROM objects WHERE id=?",
+                              (data["id"],)).fetchone()
+        if self.keep_history:
+            self._remember(data["id"], kind, json.loads(old[1]) if old else None)
         self.db.execute(
             "INSERT OR REPLACE INTO objects (id, kind, data, deleted_at, seq, created) "
             "VALUES (?, ?, ?, ?, ?, ?)",
@@ -110,9 +117,39 @@ class Store:
         data["@kind"] = row[0]
         return data
 
-    def object_created(self, object_id: str) -> float:
-        row = self.db.execute("SELECT created FROM objects WHERE id=?", (object_id,)).fetchone()
-        return row[0] if row else 0.0
+    def _remember(self, object_id: str, kind: str, before: dict[str, Any] | None) -> None:
+        now = time.time()
+        if object_id in self.history and now - self.history[object_id][0] < 60:
+            before = self.history[object_id][2]  # writes in quick succession: the oldest
+        self.history[object_id] = (now, kind, before)
+        if len(self.history) > 10_000:  # forget writes older than any lag worth modelling
+            self.history = {k: v for k, v in self.history.items() if now - v[0] < 60}
+
+    def written_at(self, object_id: str) -> float:
+        """When the object was last written (0 when not within the history kept)."""
+        found = self.history.get(object_id)
+        return found[0] if found else 0.0
+
+    def previous_version(self, object_id: str, deleted: bool = False) -> dict[str, Any] | None:
+        """The object before its last write, as get_object returns it (None if it was new)."""
+        found = self.history.get(object_id)
+        if found is None or found[2] is None or \
+                bool(found[2].get("deletedDateTime")) != deleted:
+            return None
+        return {**found[2], "@kind": found[1]}
+
+    def just_created(self, object_id: str) -> bool:
+        found = self.history.get(object_id)
+        return found is not None and found[2] is None
+
+    def recently_written(self, kind: str, since: float) -> dict[str, dict[str, Any] | None]:
+        """{id: the object before its write} for objects of `kind` written after `since`."""
+        return {object_id: before for object_id, (at, found_kind, before) in
+                list(self.history.items()) if found_kind == kind and at >= since}
+
+    def count_objects(self, kind: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM objects WHERE kind=? AND deleted_at IS NULL",
+                               (kind,)).fetchone()[0]
 
     def user_id_by_upn(self, upn: str) -> str | None:
         row = self.db.execute("SELECT id FROM upns WHERE upn=?", (upn.lower(),)).fetchone()

@@ -54,11 +54,15 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    objects: int = 0  # objects in the reply, for the latency model
 
     @classmethod
     def of_json(cls, status: int, data: Any, headers: dict[str, str] | None = None) -> Response:
+        objects = len(data["value"]) if isinstance(data, dict) and isinstance(
+            data.get("value"), list) else 1
         return cls(status, json.dumps(data).encode(),
-                   {"content-type": "application/json;odata.metadata=minimal", **(headers or {})})
+                   {"content-type": "application/json;odata.metadata=minimal", **(headers or {})},
+                   objects)
 
     @classmethod
     def empty(cls, status: int = 204) -> Response:

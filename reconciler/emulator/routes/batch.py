@@ -1,4 +1,8 @@
-"""Emulated JSON batching: up to 20 requests, dependsOn, each answered on its own."""
+"""Emulated JSON batching ("Combine multiple HTTP requests using JSON batching" and its known
+issues): at most 20 requests (limits.batch_max); `dependsOn` names requests of the same batch
+and the batch is either fully parallel, fully sequential (a chain), or every dependent request
+depends on the same one; a request whose dependency failed gets 424; in a parallel batch at
+most 4 Outlook requests run per mailbox (limits.batch_mailbox_max), the others get 429."""
 
 from __future__ import annotations
 
@@ -6,12 +10,13 @@ import base64
 import json
 from typing import TYPE_CHECKING, Any
 
+from reconciler.emulator.throttle import outlook_mailbox, too_many_requests
 from reconciler.emulator.wire import GraphError, Request, Response
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
 
-MAX_REQUESTS = 20
+SHAPE = "Batch should be either fully sequential or fully parallel"
 
 
 def _malformed(message: str) -> GraphError:
@@ -25,8 +30,9 @@ def run_batch(em: Emulator, request: Request) -> Response:
     items = body.get("requests") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise _malformed("Invalid batch payload format.")
-    if len(items) > MAX_REQUESTS:
-        raise _malformed(f"The number of batch requests exceeds the limit of {MAX_REQUESTS}.")
+    most = em.limits.batch_max
+    if len(items) > most:
+        raise _malformed(f"The number of batch requests exceeds the limit of {most}.")
     ids = [str(item.get("id", "")) for item in items]
     if "" in ids or len(set(ids)) != len(ids):
         raise _malformed("Batch request ids must be present and unique.")
@@ -37,15 +43,53 @@ def run_batch(em: Emulator, request: Request) -> Response:
         for dependency in item.get("dependsOn") or []:
             if str(dependency) not in ids:
                 raise _malformed(f"Request {item['id']} depends on unknown request {dependency}.")
+    _check_shape(items)
+    parallel = not any(item.get("dependsOn") for item in items)
+    per_mailbox: dict[str, int] = {}
     status: dict[str, int] = {}
     responses: list[dict[str, Any]] = []
     for item in _in_dependency_order(items):
-        response = _run_one(em, request, item, status)
+        mailbox = _mailbox(request, item) if parallel else None
+        if mailbox is not None:
+            per_mailbox[mailbox] = per_mailbox.get(mailbox, 0) + 1
+        if mailbox is not None and per_mailbox[mailbox] > em.limits.batch_mailbox_max:
+            error = too_many_requests(1, "ApplicationMailboxConcurrencyLimitExceeded",
+                                      f"Mailbox/{mailbox}")
+            response = {"id": str(item["id"]), "status": 429,
+                        "headers": {"Retry-After": error.headers["Retry-After"]},
+                        "body": error.response(request).json()}
+        else:
+            response = _run_one(em, request, item, status)
         status[str(item["id"])] = response["status"]
         responses.append(response)
     em.faults.after_commit(request)  # the whole reply can still be lost
     responses.reverse()  # Graph answers in any order; clients correlate by id
-    return Response.of_json(200, {"responses": responses})
+    reply = Response.of_json(200, {"responses": responses})
+    reply.objects = sum(len(r["body"]["value"]) if isinstance(r.get("body"), dict) and
+                        isinstance(r["body"].get("value"), list) else 1 for r in responses)
+    return reply
+
+
+def _check_shape(items: list[dict[str, Any]]) -> None:
+    """Parallel, a chain, or every dependent request on the same one (the known issues)."""
+    depends = {str(i["id"]): [str(d) for d in i.get("dependsOn") or []] for i in items}
+    stated = [d for d in depends.values() if d]
+    if not stated:
+        return
+    if any(len(d) > 1 for d in stated):
+        raise _malformed(SHAPE)
+    if len({d[0] for d in stated}) == 1:  # all on the same request
+        return
+    order = [str(i["id"]) for i in items]
+    chain = all(depends[order[n]] == [order[n - 1]] for n in range(1, len(order))) and \
+        not depends[order[0]]
+    if not chain:
+        raise _malformed(SHAPE)
+
+
+def _mailbox(outer: Request, item: dict[str, Any]) -> str | None:
+    url = "/v1.0/" + str(item.get("url", "")).lstrip("/")
+    return outlook_mailbox(Request("GET", outer.origin + url, {}))
 
 
 def _in_dependency_order(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

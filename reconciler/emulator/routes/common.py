@@ -19,7 +19,8 @@ def find_user(em: Emulator, key: str, *, deleted: bool = False) -> dict[str, Any
     """A live user by object id or userPrincipalName, or Graph's 404."""
     object_id = key if "@" not in key else (em.store.user_id_by_upn(key) or key)
     user = em.store.get_object(object_id, "user", deleted=deleted)
-    if user is None or em.lagging(object_id):
+    user = em.replica(user, object_id, deleted)
+    if user is None or user.get("@kind", "user") != "user":
         raise not_found(key)
     user.pop("@kind", None)
     return user
@@ -27,7 +28,8 @@ def find_user(em: Emulator, key: str, *, deleted: bool = False) -> dict[str, Any
 
 def find_group(em: Emulator, key: str) -> dict[str, Any]:
     group = em.store.get_object(key, "group")
-    if group is None or em.lagging(key):
+    group = em.replica(group, key)
+    if group is None or group.get("@kind") != "group":
         raise not_found(key)
     group.pop("@kind", None)
     return group
@@ -36,9 +38,12 @@ def find_group(em: Emulator, key: str) -> dict[str, Any]:
 def find_object(em: Emulator, key: str) -> dict[str, Any]:
     """A live user or group (a directoryObject)."""
     obj = em.store.get_object(key)
-    if obj is None and "@" in key:
-        obj = em.store.get_object(em.store.user_id_by_upn(key) or key)
-    if obj is None or em.lagging(obj["id"]):
+    object_id = key if obj is not None or "@" not in key else \
+        (em.store.user_id_by_upn(key) or key)
+    if obj is None and object_id != key:
+        obj = em.store.get_object(object_id)
+    obj = em.replica(obj, object_id)
+    if obj is None:
         raise not_found(key)
     return obj
 

@@ -46,7 +46,7 @@ def role_assignments(em: Emulator, request: Request) -> Response:
     if "$filter" in request.query:
         predicate = odata.parse_filter(request.query["$filter"]).predicate
         assignments = [a for a in assignments if predicate(a)]
-    size = odata.page_size(request)
+    size = odata.directory_page_size(request, em.limits)
     state = odata.decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query \
         else {}
     offset = state.get("offset", 0)
@@ -315,7 +315,7 @@ def directory_audits(em: Emulator, request: Request) -> Response:
         predicate = odata.parse_filter(request.query["$filter"]).predicate
         records = [r for r in records if predicate(r)]
     records.reverse()  # newest first, as Graph lists them
-    size = odata.page_size(request, maximum=1000)
+    size = odata.page_size(request, em.limits.audit_page_max, em.limits.page_default)
     state = odata.decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query \
         else {}
     offset = state.get("offset", 0)

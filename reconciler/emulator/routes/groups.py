@@ -27,10 +27,11 @@ def _served(group: dict[str, Any]) -> dict[str, Any]:
 
 @router.route("GET", V1 + "/groups")
 def list_groups(em: Emulator, request: Request) -> Response:
-    size = odata.page_size(request)
+    size = odata.directory_page_size(request, em.limits)
     fields = odata.select_fields(request)
     odata.advanced_feature(request)
-    groups = odata.refine(list(em.store.all_objects("group")), request)
+    groups = odata.refine(em.replica_list("group", list(em.store.all_objects("group"))),
+                          request)
     page, more, count = odata.offset_page(request, groups, size)
     page = [odata.select(_served(g), fields, None, group_properties(), "group") for g in page]
     return odata.page_response(request, page, more, "groups", count)
@@ -127,7 +128,7 @@ def remove_member(em: Emulator, request: Request, key: str, member: str) -> Resp
 
 def _members(em: Emulator, request: Request, key: str, cast: str | None) -> Response:
     group = find_group(em, key)
-    size = odata.page_size(request)
+    size = odata.directory_page_size(request, em.limits)
     fields = odata.select_fields(request)
     odata.advanced_feature(request)
     filtered = odata.refined(request) or request.query.get("$count") == "true"

@@ -95,26 +95,22 @@ def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> lis
 
 @router.route("GET", V1 + "/users")
 def list_users(em: Emulator, request: Request) -> Response:
-    size = odata.page_size(request)
+    size = odata.directory_page_size(request, em.limits)
     advanced = odata.advanced_feature(request)
     if not (advanced or odata.refined(request)):  # keyset paging over the whole collection
         state = odata.decode_token(request.query["$skiptoken"]) \
             if "$skiptoken" in request.query else {}
-        users = em.store.list_objects("user", state.get("after", ""), size + 1)
+        users = em.replica_list("user", em.store.list_objects("user", state.get("after", ""),
+                                                              size + 1))
         more = len(users) > size
         users = users[:size]
         next_state = {"after": users[-1]["id"]} if more else None
         return odata.page_response(request, _project(em, request, users), next_state, "users")
-    users = [u for u in em.store.all_objects("user") if not _hidden_by_lag(em, request, u)]
+    users = em.replica_list("user", list(em.store.all_objects("user")))
     licenses = em.store.licenses_of(u["id"] for u in users)
     users = odata.refine(users, request, lambda u: served_user(em, u, licenses[u["id"]]))
     page, next_state, count = odata.offset_page(request, users, size)
     return odata.page_response(request, _project(em, request, page), next_state, "users", count)
-
-
-def _hidden_by_lag(em: Emulator, request: Request, user: dict[str, Any]) -> bool:
-    """Advanced queries read an index that trails recent writes."""
-    return odata.eventual(request) and em.lagging(user["id"])
 
 
 @router.route("GET", V1 + "/users/$count")
