@@ -96,9 +96,8 @@ def emulator_serve(database: Path, seed: Path | None, host: str, port: int, anon
     """
     from reconciler.emulator.app import Emulator
     from reconciler.emulator.faults import Faults, FaultSpecError
-    from reconciler.emulator.server import make_server
-
     from reconciler.emulator.limits import Limits, LimitSpecError
+    from reconciler.emulator.server import make_server
 
     try:
         parsed = Faults.parse(faults)
