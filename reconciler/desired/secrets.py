@@ -16,13 +16,13 @@ _CLIENT_SECRET = re.compile(r"[\w~.-]{3}\dQ~[\w~.-]{31,34}")
 _JWT = re.compile(r"eyJ[\w-]{10,}\.eyJ[\w-]{10,}\.[\w-]{10,}")
 # A PEM private key.
 _PEM = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+# All three in one scan: checking every value of a 50,000-user tenant is on the load path.
+_ANY = re.compile("|".join(p.pattern for p in (_CLIENT_SECRET, _JWT, _PEM)))
 
 
 def looks_secret(value: object) -> bool:
     """True when a string value looks like a client secret, token or private key."""
-    return isinstance(value, str) and bool(
-        _CLIENT_SECRET.search(value) or _JWT.search(value) or _PEM.search(value)
-    )
+    return isinstance(value, str) and _ANY.search(value) is not None
 
 
 def find_secrets(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:

@@ -118,7 +118,7 @@ def _build(
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             scalar = isinstance(key_node, yaml.ScalarNode)
-            key = loader.construct_object(key_node) if scalar else None
+            key = _scalar(key_node, loader) if scalar else None
             at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key, str):
                 problems.append(
@@ -143,4 +143,14 @@ def _build(
             _build(item, (*path, index), source, problems, loader)
             for index, item in enumerate(node.value)
         ]
+    return _scalar(node, loader)
+
+
+_STR = "tag:yaml.org,2002:str"
+
+
+def _scalar(node: yaml.Node, loader: _PyLoader) -> Any:
+    """A scalar's value; text (most of a tenant) is taken as is, without the constructor."""
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
     return loader.construct_object(node)
