@@ -71,9 +71,15 @@ def _compiled(name: str) -> Any:
     except ImportError:  # a platform without its wheel: jsonschema alone, just slower
         return None
     formats = {fmt: _FORMATS.checkers[fmt][0] for fmt in _FORMAT_HINTS}
-    return jsonschema_rs.Draft202012Validator(
-        load_schema(name), formats=formats, validate_formats=True
-    )
+    # The same document jsonschema runs on: every reference inlined (tenant.yaml's defaults
+    # name parts of the user schema), so nothing is ever looked up, let alone fetched.
+    inlined = {k: v for k, v in inline_refs(load_schema(name)).items() if k != "$defs"}
+    try:
+        return jsonschema_rs.Draft202012Validator(
+            inlined, formats=formats, validate_formats=True, offline=True
+        )
+    except Exception:  # a schema it cannot compile: jsonschema alone, just slower
+        return None
 
 
 def is_valid(name: str, data: Any) -> bool | None:
