@@ -21,7 +21,7 @@ from reconciler.graph.connect import Connection, connect
 from reconciler.live.audits import read_audits, read_exchange_audits, who
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
-from reconciler.plan.change import Change, Plan
+from reconciler.plan.change import TENANT, Change, Plan
 from reconciler.plan.limits import check_limits
 from reconciler.plan.planner import make_plan, selected
 
@@ -41,10 +41,12 @@ class PlanRun:
 
 
 def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
-             progress: Progress) -> LiveState:
+             progress: Progress, *, tenant: bool = True) -> LiveState:
+    """What planning these users needs; with `tenant`, also tenant.yaml's own sections."""
     wanted = set(upns)
     users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
-    return read_live(connection.graph, reads_for(users), exchange=connection.exchange,
+    return read_live(connection.graph, reads_for(users, desired.config if tenant else None),
+                     exchange=connection.exchange,
                      progress=progress)
 
 
@@ -59,8 +61,8 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         raise InputError([source.problem((), f"--user {upn}: no file in {folder}/users "
                                              "describes this user") for upn in missing])
     connection = connect(desired.config, read_only=True)
-    live = read_for(desired, connection, [u.upn for u in users], progress)
-    plan = make_plan(desired, live, clock.now(), users)
+    live = read_for(desired, connection, [u.upn for u in users], progress, tenant=not only)
+    plan = make_plan(desired, live, clock.now(), users, tenant=not only)
     plan.refusals = check_limits(plan, desired, live)
     if writable:
         connection.graph.read_only = False
@@ -91,7 +93,8 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
         raise StalePlanError(f"the plan is for {plan.tenant}, this folder is "
                              f"{desired.config.domain}")
     connection = connect(desired.config, read_only=False)
-    live = read_for(desired, connection, plan.users, progress)
+    live = read_for(desired, connection, plan.users, progress,
+                    tenant=any(c.user == TENANT for c in plan.changes))
     moved = moved_facts(plan, live)
     if moved:
         connection.close()

@@ -8,6 +8,8 @@ choosing a phase here by its reasons (or adding a row with its reason), never a 
 from __future__ import annotations
 
 PHASES: tuple[tuple[str, str], ...] = (
+    ("tenant settings", "tenant.yaml's settings (authorization policy): independent of any "
+                        "user; first, so guest invitations below follow the new policy"),
     ("create users", "create, invite or restore users: every later write needs the object"),
     ("profile", "profile fields and extension attributes, one PATCH per user; the leave "
                 "date from signIn.blockAt. Before licenses: they need usageLocation"),

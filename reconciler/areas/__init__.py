@@ -53,6 +53,11 @@ The hooks, as rules an area must follow (in the spirit of octoDNS's provider hoo
     `{top-level key: value}`; empty when the live user has nothing to say there. Must
     round-trip: a plan right after an import plans nothing for the area. `Nothing(why)`
     when the area cannot be read back from the tenant.
+`tenant_reads(config)` and `plan_tenant(ctx)` (optional, together)
+    For an area of tenant.yaml rather than of user files (`settings`): the reads planning
+    the tenant's section needs, and the diff that plans it. `plan_tenant` adds changes
+    through `ctx.add_tenant` (their subject is `TENANT`, listed before every user) and runs
+    only when the whole tenant is planned (no `--user`). Same purity rules as `diff`.
 `audit`
     How drift in the area is attributed: `DirectoryAudit(match)` (Entra directory audit
     records), `ExchangeAudit(cmdlet)` (Exchange's admin audit), or `Nothing(why)`.
@@ -66,7 +71,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
-    from reconciler.desired.model import DesiredUser
+    from reconciler.desired.model import DesiredUser, TenantConfig
     from reconciler.live.reads import Read
     from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
@@ -171,3 +176,5 @@ class Area:
     audit: DirectoryAudit | ExchangeAudit | Nothing
     plans_after: tuple[str, ...] = ()
     finish: Callable[[PlanContext], None] | None = None
+    tenant_reads: Callable[[TenantConfig], set[Read]] | None = None
+    plan_tenant: Callable[[PlanContext], None] | None = None

@@ -27,12 +27,13 @@ from reconciler.areas import (
     profile,
     replies,
     roles,
+    settings,
     sign_in,
     user,
 )
-from reconciler.desired.model import DesiredUser
+from reconciler.desired.model import DesiredUser, TenantConfig
 from reconciler.live.reads import Reads
-from reconciler.plan.change import Change, Note
+from reconciler.plan.change import TENANT, Change, Note
 from reconciler.plan.facts import FactKind
 
 AREAS: tuple[Area, ...] = (
@@ -49,6 +50,7 @@ AREAS: tuple[Area, ...] = (
     calendar.AREA,
     phones.AREA,
     actions.AREA,
+    settings.AREA,
 )
 
 
@@ -102,18 +104,24 @@ def privileged(change: Change) -> bool:
 
 
 def change_order(change: Change) -> tuple:
-    """Users by UPN, then kinds by rank, then each kind's own order, then target."""
+    """The tenant's own settings first, users by UPN, then kinds by rank, then each kind's
+    own order, then target."""
     declared = kind(change.kind)
-    return (change.user.lower(), declared.rank, declared.order(change), str(change.target))
+    return (change.user != TENANT, change.user.lower(), declared.rank, declared.order(change),
+            str(change.target))
 
 
 def note_order(note: Note) -> tuple:
     return (note.user.lower(), kind(note.kind).rank, note.target)
 
 
-def reads_for(users: Iterable[DesiredUser]) -> Reads:
-    """What planning these users needs from the tenant."""
+def reads_for(users: Iterable[DesiredUser], config: TenantConfig | None = None) -> Reads:
+    """What planning these users (and, given `config`, the tenant's own section) needs."""
     reads = Reads()
+    for area in AREAS:
+        if config is not None and area.tenant_reads is not None:
+            for read in area.tenant_reads(config):
+                reads.add(read, "")
     for desired in users:
         for area in AREAS:
             for read in area.reads(desired):

@@ -46,6 +46,7 @@ def build_tenant_config(
         source=source,
         concurrency=(data.get("graph") or {}).get("concurrency", model.DEFAULT_CONCURRENCY),
         defaults=dict(data.get("defaults") or {}),
+        settings=dict(data.get("settings") or {}),
     )
 
 

@@ -157,6 +157,7 @@ class TenantConfig:
     source: SourceMap
     concurrency: int = DEFAULT_CONCURRENCY
     defaults: dict[str, Any] = field(default_factory=dict)  # merged under every user file
+    settings: dict[str, Any] = field(default_factory=dict)  # tenant-wide (settings area)
 
 
 @dataclass

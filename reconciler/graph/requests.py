@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 GRAPH_OBJECT = "https://graph.microsoft.com/v1.0/directoryObjects/"
 
@@ -60,6 +61,16 @@ def operation(*sample: Any, property_bag: str | None = None,
     return register
 
 
+def _segment(value: str) -> str:
+    """An id from a live reply as one URL path segment (Outlook ids may hold / + =)."""
+    return quote(value, safe="=")
+
+
+_POLICY_DOCS = ("the shared example corpus has no authorizationPolicy pair; follows Graph v1.0 "
+                "authorizationpolicy-get and -update (a singleton, PATCH answers 204)")
+_CALENDAR_DOCS = ("the shared example corpus has no pair for named calendars; follows Graph "
+                  "v1.0 user-list-calendars, user-post-calendars and the calendarPermission "
+                  "pages")
 _U = "87d349ed-44d7-43e1-9a83-5f2406dee5bd"
 _G = "02bd9fd6-8f93-4758-87c3-1fb73740a315"
 
@@ -143,6 +154,25 @@ def list_skus() -> ApiRequest:
 def list_calendar_permissions(user_id: str) -> ApiRequest:
     return ApiRequest("GET", f"/users/{user_id}/calendar/calendarPermissions?$select=id,"
                              "emailAddress,role,isRemovable,isInsideOrganization,allowedRoles")
+
+
+@operation(undocumented=_POLICY_DOCS)
+def get_authorization_policy() -> ApiRequest:
+    """The tenant's User settings (a v1.0 singleton)."""
+    return ApiRequest("GET", "/policies/authorizationPolicy?$select=id,allowInvitesFrom,"
+                             "guestUserRoleId,defaultUserRolePermissions")
+
+
+@operation(_U, undocumented=_CALENDAR_DOCS)
+def list_calendars(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/calendars?$select=id,name,isDefaultCalendar")
+
+
+@operation(_U, "AAMkAGI2TG93AAA=", undocumented=_CALENDAR_DOCS)
+def list_named_calendar_permissions(user_id: str, calendar_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/calendars/{_segment(calendar_id)}/"
+                             "calendarPermissions?$select=id,emailAddress,role,isRemovable,"
+                             "isInsideOrganization,allowedRoles")
 
 
 @operation(_U)
@@ -252,6 +282,42 @@ def add_calendar_permission(user_id: str, name: str, address: str, role: str) ->
     return ApiRequest("POST", f"/users/{user_id}/calendar/calendarPermissions", {
         "emailAddress": {"name": name, "address": address}, "isInsideOrganization": True,
         "isRemovable": True, "role": role})
+
+
+@operation({"defaultUserRolePermissions": {"allowedToCreateApps": False}},
+           undocumented=_POLICY_DOCS)
+def update_authorization_policy(body: dict[str, Any]) -> ApiRequest:
+    """Only the members that change (a nested object is sent whole, as read)."""
+    return ApiRequest("PATCH", "/policies/authorizationPolicy", body)
+
+
+@operation(_U, {"name": "Team Rota"}, undocumented=_CALENDAR_DOCS)
+def create_calendar(user_id: str, body: dict[str, Any]) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/calendars", body)
+
+
+@operation(_U, "AAMkAGI2TG93AAA=", "Ann", "ann@contoso.com", "read",
+           undocumented=_CALENDAR_DOCS)
+def add_named_calendar_permission(user_id: str, calendar_id: str, name: str, address: str,
+                                  role: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/calendars/{_segment(calendar_id)}/"
+                              "calendarPermissions",
+                      {"emailAddress": {"name": name, "address": address},
+                       "isInsideOrganization": True, "isRemovable": True, "role": role})
+
+
+@operation(_U, "AAMkAGI2TG93AAA=", "RGVmYXVsdA==", "read", undocumented=_CALENDAR_DOCS)
+def update_named_calendar_permission(user_id: str, calendar_id: str, permission_id: str,
+                                     role: str) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/calendars/{_segment(calendar_id)}/"
+                               f"calendarPermissions/{_segment(permission_id)}", {"role": role})
+
+
+@operation(_U, "AAMkAGI2TG93AAA=", "RGVmYXVsdA==", undocumented=_CALENDAR_DOCS)
+def remove_named_calendar_permission(user_id: str, calendar_id: str,
+                                     permission_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/calendars/{_segment(calendar_id)}/"
+                                f"calendarPermissions/{_segment(permission_id)}")
 
 
 @operation(_U, "RGVmYXVsdA==", "read")

@@ -58,6 +58,9 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
                 int(sku.get("consumedUnits") or 0),
                 {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
         say(f"read: subscribedSkus={len(state.skus)}")
+    if Collection.AUTHORIZATION_POLICY in wanted:
+        policy = graph.get(api.get_authorization_policy().path)
+        state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
     _read_per_user(graph, state, per_user)
     if Collection.MAILBOXES in wanted and exchange is not None:
         read_mailboxes(exchange, state)

@@ -19,6 +19,7 @@ class Collection(Enum):
     ROLES = "roles"  # role definitions and assignments
     SKUS = "skus"  # subscribed SKUs and their plans
     MAILBOXES = "mailboxes"  # Get-Mailbox and SendAs grants (Exchange)
+    AUTHORIZATION_POLICY = "authorizationPolicy"  # the tenant's User settings (one GET)
 
 
 class PerUser(Enum):

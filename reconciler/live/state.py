@@ -76,6 +76,7 @@ class LiveState:
     roles: dict[str, str] = field(default_factory=dict)  # role definition id -> displayName
     assignments: list[RoleAssignment] = field(default_factory=list)
     skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
+    authorization_policy: dict[str, Any] | None = None  # policies/authorizationPolicy
     read: set[str] = field(default_factory=set)  # which areas were read
 
     def __post_init__(self) -> None:

@@ -10,6 +10,7 @@ from reconciler.desired.problems import Problem
 
 OPS = ("add", "change", "remove", "invoke")
 SENSITIVE = "(sensitive value)"
+TENANT = "tenant settings"  # the subject of changes to tenant.yaml's own sections
 
 
 @dataclass(frozen=True)

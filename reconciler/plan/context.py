@@ -10,7 +10,7 @@ from typing import Any
 from reconciler.desired.dates import format_instant
 from reconciler.desired.model import DesiredTenant, DesiredUser, Window
 from reconciler.live.state import LiveState, LiveUser
-from reconciler.plan.change import Change, Note, Plan, Scheduled
+from reconciler.plan.change import TENANT, Change, Note, Plan, Scheduled
 from reconciler.plan.facts import FactKind, fact_value, fingerprint
 from reconciler.plan.resolve import Resolver
 
@@ -75,6 +75,19 @@ class PlanContext:
         change = Change(user.upn, kind, op, target, before, after, detail, keys, note)
         self.plan.changes.append(change)
         return change
+
+    def add_tenant(self, kind: str, op: str, target: str, before: Any, after: Any, *,
+                   apply: dict[str, Any], facts: Iterable[str]) -> Change:
+        """A change to the tenant's own settings (subject TENANT, listed before the users)."""
+        keys = tuple(sorted(set(facts)))
+        for key in keys:
+            self.plan.facts[key] = fingerprint(fact_value(self.live, key, self.fact_kinds))
+        change = Change(TENANT, kind, op, target, before, after, dict(apply), keys)
+        self.plan.changes.append(change)
+        return change
+
+    def tenant_error(self, path: tuple, message: str) -> None:
+        self.plan.errors.append(self.desired.config.source.problem(path, message))
 
     def error(self, user: DesiredUser, path: tuple, message: str) -> None:
         problem = user.source.problem(path, message)

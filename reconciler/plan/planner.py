@@ -25,12 +25,17 @@ def selected(desired: DesiredTenant, only: tuple[str, ...]) -> list[DesiredUser]
 
 
 def make_plan(desired: DesiredTenant, live: LiveState, now: datetime,
-              users: list[DesiredUser]) -> Plan:
+              users: list[DesiredUser], *, tenant: bool = True) -> Plan:
+    """`tenant`: plan tenant.yaml's own sections too (a whole plan, not `--user`)."""
     plan = Plan(tenant=desired.config.domain, created_at=format_instant(now))
     plan.users = sorted(u.upn for u in users)
     ctx = PlanContext(desired, live, now, plan, fact_kinds())
     areas = planning_order()
     live_users = {user.upn: ctx.live_user(user) for user in users}
+    if tenant:
+        for area in areas:
+            if area.plan_tenant is not None:
+                area.plan_tenant(ctx)
     for area in areas:  # area by area: what an area plans after is planned before it
         for user in users:
             if user.state == "deleted" and "state" not in area.keys:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.areas.registry import kind
-from reconciler.plan.change import SENSITIVE, Change, Plan
+from reconciler.plan.change import SENSITIVE, TENANT, Change, Plan
 
 SYMBOLS = {"add": "+", "remove": "-", "change": "~", "invoke": "!"}
 LEGEND = {"add": "+ add", "remove": "- remove", "change": "~ change", "invoke": "! invoke"}
@@ -81,7 +81,7 @@ def by_user(plan: Plan) -> list[tuple[str, list[Change]]]:
     grouped: dict[str, list[Change]] = {}
     for change in plan.changes:
         grouped.setdefault(change.user, []).append(change)
-    return sorted(grouped.items(), key=lambda item: item[0].lower())
+    return sorted(grouped.items(), key=lambda item: (item[0] != TENANT, item[0].lower()))
 
 
 def collapsed_notes(plan: Plan, shown: int = 3) -> list[str]:
