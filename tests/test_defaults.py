@@ -44,9 +44,9 @@ def test_a_file_value_wins_and_a_file_list_replaces_the_default(tmp_path, seed):
     assert not bob.manages("groups")  # not in defaults, not in the file: unmanaged
     assert lines(plan_of(folder)) == [
         ("alice", "mailboxPermission", "remove", "fullAccess: bob@contoso.com",
-         "fullAccess: bob@contoso.com", None),
+         {"right": "fullAccess", "trustee": "bob@contoso.com"}, None),
         ("alice", "mailboxPermission", "add", "sendAs: bob@contoso.com", None,
-         "sendAs: bob@contoso.com"),
+         {"right": "sendAs", "trustee": "bob@contoso.com"}),
     ]
 
 

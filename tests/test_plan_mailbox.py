@@ -42,13 +42,13 @@ mailbox:
 """), seed=seed)
     assert lines(plan_of(folder)) == [
         ("alice", "mailboxPermission", "add", "fullAccess: bob@contoso.com", None,
-         "fullAccess: bob@contoso.com"),
+         {"right": "fullAccess", "trustee": "bob@contoso.com"}),
         ("alice", "mailboxPermission", "remove", "fullAccess: erin@contoso.com",
-         "fullAccess: erin@contoso.com", None),
+         {"right": "fullAccess", "trustee": "erin@contoso.com"}, None),
         ("alice", "mailboxPermission", "add", "sendAs: bob@contoso.com", None,
-         "sendAs: bob@contoso.com"),
+         {"right": "sendAs", "trustee": "bob@contoso.com"}),
         ("alice", "mailboxPermission", "add", "sendOnBehalf: staff@contoso.com", None,
-         "sendOnBehalf: staff@contoso.com"),
+         {"right": "sendOnBehalf", "trustee": "staff@contoso.com"}),
     ]
     applied_then_quiet(folder)
     db = store(folder)
@@ -92,7 +92,7 @@ def test_forwarding_is_set_changed_and_stopped(tmp_path, seed):
                                          "archive@fabrikam.com, keepCopy: false}\n"), seed=seed)
     plan = plan_of(folder)
     assert lines(plan) == [("alice", "forwarding", "add", "forwarding", None,
-                            "archive@fabrikam.com")]
+                            {"address": "archive@fabrikam.com", "keepCopy": False})]
     assert any("leaves the organization" in w for w in plan.warnings)
     applied_then_quiet(folder)
     box = store(folder).item(oid("alice@contoso.com"), "mailbox", "mailbox")
@@ -144,18 +144,18 @@ calendar:
 """), seed=seed)
     assert lines(plan_of(folder)) == [
         ("alice", "calendarPermission", "add", "bob@contoso.com", None,
-         "bob@contoso.com: delegateWithPrivateEventAccess"),
-        ("alice", "calendarPermission", "remove", "erin@contoso.com", "erin@contoso.com: read",
-         None),
+         {"user": "bob@contoso.com", "role": "delegateWithPrivateEventAccess"}),
+        ("alice", "calendarPermission", "remove", "erin@contoso.com",
+         {"user": "erin@contoso.com", "role": "read"}, None),
         ("alice", "calendarPermission", "add", "x@fabrikam.com", None,
-         "x@fabrikam.com: freeBusyRead"),
+         {"user": "x@fabrikam.com", "role": "freeBusyRead"}),
     ]
     applied_then_quiet(folder)
     (folder / "users" / "alice.yaml").write_text(
         "userPrincipalName: alice@contoso.com\ncalendar:\n  permissions:\n"
         "    - {user: bob@contoso.com, role: read}\n")
     assert [(c.op, c.after) for c in plan_of(folder).changes] == [
-        ("change", "bob@contoso.com: read"), ("remove", None)]
+        ("change", {"user": "bob@contoso.com", "role": "read"}), ("remove", None)]
     applied_then_quiet(folder)
     entries = store(folder).items(oid("alice@contoso.com"), "calendarPermission")
     assert {e["emailAddress"]["name"]: e["role"] for e in entries} == {

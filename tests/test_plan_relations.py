@@ -154,9 +154,10 @@ def test_license_plans_change_and_licenses_swap(tmp_path):
         **alice("licenses:\n  - {sku: SPE_E3, disabledPlans: [SWAY, yammer_enterprise]}\n"),
         "bob": "userPrincipalName: bob@contoso.com\nlicenses: [{sku: spe_e5}]\n"})
     assert lines(plan_of(folder)) == [
-        ("alice", "license", "change", "SPE_E3", "SPE_E3 (disabled: YAMMER_ENTERPRISE)",
-         "SPE_E3 (disabled: SWAY, YAMMER_ENTERPRISE)"),
-        ("bob", "license", "add", "SPE_E5", None, "SPE_E5"),
+        ("alice", "license", "change", "SPE_E3",
+         {"sku": "SPE_E3", "disabledPlans": ["YAMMER_ENTERPRISE"]},
+         {"sku": "SPE_E3", "disabledPlans": ["SWAY", "YAMMER_ENTERPRISE"]}),
+        ("bob", "license", "add", "SPE_E5", None, {"sku": "SPE_E5"}),
     ]
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 0
     held = store(folder).licenses_of([oid("alice@contoso.com")])[oid("alice@contoso.com")]
@@ -170,7 +171,7 @@ def test_license_removal_is_privileged_and_inherited_ones_are_notes(tmp_path):
                                     "dave": "userPrincipalName: dave@contoso.com\n"
                                             "licenses: []\n"})
     plan = plan_of(folder)
-    assert lines(plan) == [("alice", "license", "remove", "SPE_E3", "SPE_E3", None)]
+    assert lines(plan) == [("alice", "license", "remove", "SPE_E3", {"sku": "SPE_E3"}, None)]
     assert privileged(plan.changes[0])
     assert [(n.user, n.target) for n in plan.notes] == [("dave@contoso.com", "SPE_E5")]
 

@@ -101,6 +101,10 @@ class Kind:
     `privileged(change)`: shown first to reviewers. `relation`: a removal counts toward
     the removal limit. `fields(change)`: a change shown as one line per field
     (`[(label, value)]`, e.g. a created user), or None to show it on one line.
+    `show(value)`: how a person reads one of the kind's structured before/after values
+    (`{"sku": "SPE_E3", "disabledPlans": ["SWAY"]}` -> `SPE_E3 (disabled: SWAY)`); None
+    when values are plain names or scalars. Plan values are data: an area never puts
+    display text into before/after.
     """
 
     name: str
@@ -114,6 +118,7 @@ class Kind:
     order: Callable[[Change], int] = lambda _change: 0
     heading_of: Callable[[str], str] | None = None
     fields: Callable[[Change], list[tuple[str, Any]] | None] = lambda _change: None
+    show: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,10 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
             ctx.error(user, action.path, problem)
             continue
         detail: dict[str, Any] = {"id": action.id, "do": action.do, "order": order}
-        after = action.do
+        after: dict[str, Any] = {"do": action.do, "id": action.id}
         if action.do == "resetPassword":
             detail.update(forceChange=action.force_change, passwordFrom=action.password_from)
-            after = f"resetPassword (password: {SENSITIVE})"
+            after["password"] = SENSITIVE
         ctx.add(user, "action", "invoke", f"{action.do} ({action.id})", None, after,
                 apply=detail, facts=[f"actions:{live.id}"] if live else [])
 

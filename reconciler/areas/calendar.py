@@ -56,7 +56,6 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     wanted: set[str] = set()
     for permission in user.calendar_permissions:
         address = permission.user.lower()
-        target = f"{address}: {permission.role}"
         if not ctx.in_force(user, "calendarPermission", address, permission.window):
             continue
         wanted.add(address)
@@ -66,7 +65,8 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                 ctx.error(user, (*permission.path, "role"), f"{permission.role} is only for "
                           f"people inside the organization; {address} is not")
                 continue
-            ctx.add(user, "calendarPermission", "add", address, None, target,
+            ctx.add(user, "calendarPermission", "add", address, None,
+                    {"user": address, "role": permission.role},
                     apply={"address": address, "role": permission.role},
                     note=window_note(permission.window), facts=facts)
         elif existing.get("role") != permission.role:
@@ -75,7 +75,8 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                           f"{', '.join(existing['allowedRoles'])} only")
                 continue
             ctx.add(user, "calendarPermission", "change", address,
-                    f"{address}: {existing.get('role')}", target,
+                    {"user": address, "role": existing.get("role")},
+                    {"user": address, "role": permission.role},
                     apply={"address": address, "role": permission.role, "id": existing["id"]},
                     facts=facts)
         else:
@@ -83,7 +84,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     for address in sorted(set(current) - wanted):
         if ctx.authoritative or ctx.expired(user, "calendarPermission", address):
             ctx.add(user, "calendarPermission", "remove", address,
-                    f"{address}: {current[address].get('role')}", None,
+                    {"user": address, "role": current[address].get("role")}, None,
                     apply={"address": address, "id": current[address]["id"]}, facts=facts)
 
 
@@ -129,7 +130,8 @@ AREA = Area(
     name="calendar",
     keys=("calendar",),
     kinds=(Kind("calendarPermission", 120, label="calendarPermission",
-                heading="calendar permissions", relation=True),),
+                heading="calendar permissions", relation=True,
+                show=lambda grant: f"{grant['user']}: {grant['role']}"),),
     facts={"calendar": of_user(_grants, "calendar permissions")},
     reads=reads,
     diff=diff,

@@ -57,12 +57,12 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     for sku_id, (sku, plans, entry) in sorted(wanted.items()):
         if sku_id not in current:
             ctx.seats.setdefault(sku_id, []).append((user, entry.path))
-            ctx.add(user, "license", "add", sku.part_number, None, _shown(sku, plans),
+            ctx.add(user, "license", "add", sku.part_number, None, _value(sku, plans),
                     apply={"skuId": sku_id, "disabledPlans": plans or []}, facts=facts,
                     note=window_note(entry.window))
         elif plans is not None and sorted(current[sku_id]) != plans:
             ctx.add(user, "license", "change", sku.part_number,
-                    _shown(sku, sorted(current[sku_id])), _shown(sku, plans),
+                    _value(sku, sorted(current[sku_id])), _value(sku, plans),
                     apply={"skuId": sku_id, "disabledPlans": plans}, facts=facts)
         else:
             ctx.unchanged(user)
@@ -71,18 +71,24 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         if sku_id in wanted or not (ctx.authoritative or stripped or
                                     ctx.expired(user, "license", name)):
             continue
-        ctx.add(user, "license", "remove", name, name, None, apply={"skuId": sku_id},
+        ctx.add(user, "license", "remove", name, {"sku": name}, None, apply={"skuId": sku_id},
                 facts=facts, note="signIn.onBlock" if stripped else None)
     for sku_id in sorted(inherited - set(wanted) - set(current)):
         name = ctx.live.skus[sku_id].part_number if sku_id in ctx.live.skus else sku_id
         ctx.note(user, "license", name, "assigned through a group: not manageable here")
 
 
-def _shown(sku: Any, plans: list[str] | None) -> str:
+def _value(sku: Any, plans: list[str] | None) -> dict[str, Any]:
+    """`{"sku": part number, "disabledPlans": [plan names]}` (no list when none)."""
     if not plans:
-        return sku.part_number
+        return {"sku": sku.part_number}
     names = {plan_id: name for name, plan_id in sku.plans.items()}
-    return f"{sku.part_number} (disabled: {', '.join(sorted(names.get(p, p) for p in plans))})"
+    return {"sku": sku.part_number, "disabledPlans": sorted(names.get(p, p) for p in plans)}
+
+
+def _show(value: dict[str, Any]) -> str:
+    disabled = value.get("disabledPlans")
+    return f"{value['sku']} (disabled: {', '.join(disabled)})" if disabled else value["sku"]
 
 
 def finish(ctx: PlanContext) -> None:
@@ -159,7 +165,7 @@ AREA = Area(
     name="licenses",
     keys=("licenses",),
     kinds=(Kind("license", 70, label="license", heading="licenses", relation=True,
-                privileged=_is_removal),),
+                privileged=_is_removal, show=_show),),
     facts={"licenses": of_user(lambda user, _live, _detail: sorted(
                (k, sorted(v)) for k, v in user.licenses.items()), "licenses"),
            "seats": FactKind(_seats_free,

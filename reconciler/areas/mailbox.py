@@ -73,7 +73,7 @@ def _forwarding(ctx: PlanContext, user: DesiredUser, live: LiveUser,
         ctx.unchanged(user)
         return
     op = "add" if current is None else "remove" if wanted is None else "change"
-    ctx.add(user, "forwarding", op, "forwarding", _shown(current), _shown(wanted),
+    ctx.add(user, "forwarding", op, "forwarding", current, wanted,
             apply={"forwarding": wanted}, facts=[f"mailbox:{live.id}"])
     domains = {ctx.desired.config.domain.lower(), *(u.upn.split("@")[1].lower()
                                                     for u in ctx.live.users.values())}
@@ -83,10 +83,13 @@ def _forwarding(ctx: PlanContext, user: DesiredUser, live: LiveUser,
             "outbound spam policy blocks external forwarding unless it is allowed")
 
 
-def _shown(forwarding: dict[str, Any] | None) -> str | None:
-    if forwarding is None:
-        return None
+def _show_forwarding(forwarding: dict[str, Any]) -> str:
     return forwarding["address"] + (" (keep a copy)" if forwarding["keepCopy"] else "")
+
+
+def _show_grant(grant: dict[str, Any]) -> str:
+    automapping = f" (automapping {grant['automapping']})" if "automapping" in grant else ""
+    return f"{grant['right']}: {grant['trustee']}{automapping}"
 
 
 def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str) -> None:
@@ -109,15 +112,17 @@ def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str
         wanted[key] = entry.extra.get("automapping")
         target = f"{right}: {key}"
         if key not in current:
-            ctx.add(user, "mailboxPermission", "add", target, None, target,
+            ctx.add(user, "mailboxPermission", "add", target, None,
+                    {"right": right, "trustee": key},
                     apply={"right": right, "trustee": key,
                            "automapping": entry.extra.get("automapping")},
                     note=window_note(entry.window), facts=[f"mailbox:{live.id}"])
         elif right == "fullAccess" and "automapping" in entry.extra and \
                 current[key] is not None and current[key] != entry.extra["automapping"]:
             ctx.add(user, "mailboxPermission", "change", target,
-                    f"{target} (automapping {current[key]})",
-                    f"{target} (automapping {entry.extra['automapping']})",
+                    {"right": right, "trustee": key, "automapping": current[key]},
+                    {"right": right, "trustee": key,
+                     "automapping": entry.extra["automapping"]},
                     apply={"right": right, "trustee": key,
                            "automapping": entry.extra["automapping"]},
                     facts=[f"mailbox:{live.id}"])
@@ -126,7 +131,8 @@ def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str
     for key in sorted(set(current) - set(wanted)):
         target = f"{right}: {key}"
         if ctx.authoritative or ctx.expired(user, "mailboxPermission", target):
-            ctx.add(user, "mailboxPermission", "remove", target, target, None,
+            ctx.add(user, "mailboxPermission", "remove", target,
+                    {"right": right, "trustee": key}, None,
                     apply={"right": right, "trustee": key}, facts=[f"mailbox:{live.id}"])
 
 
@@ -249,8 +255,9 @@ AREA = Area(
     name="mailbox",
     keys=("mailbox",),
     kinds=(Kind("mailboxPermission", 80, label="mailboxPermission",
-                heading="mailbox permissions", relation=True),
-           Kind("forwarding", 90, label="forwarding", heading="forwarding", quoted=True),
+                heading="mailbox permissions", relation=True, show=_show_grant),
+           Kind("forwarding", 90, label="forwarding", heading="forwarding", quoted=True,
+                show=_show_forwarding),
            Kind("mailboxType", 110, label="mailboxType", heading="mailbox type",
                 quoted=True)),
     facts={"mailbox": of_user(_settings, "mailbox type, forwarding and permissions")},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import FAILED, Write
 from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
@@ -39,7 +39,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     facts = [f"photo:{user_id}"] if user_id else []
     if user.photo is None:
         if live is not None and live.has_photo:
-            ctx.add(user, "photo", "remove", "photo", "(a photo)", None, facts=facts)
+            ctx.add(user, "photo", "remove", "photo", {"present": True}, None, facts=facts)
         else:
             ctx.unchanged(user)
         return
@@ -51,7 +51,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         return
     relative = str(user.photo.relative_to(ctx.desired.config.folder))
     ctx.add(user, "photo", "change" if recorded else "add", "photo",
-            f"sha256:{recorded[:12]}" if recorded else None, f"{relative} (sha256:{digest[:12]})",
+            {"sha256": recorded} if recorded else None, {"path": relative, "sha256": digest},
             apply={"path": relative, "sha256": digest}, facts=facts)
 
 
@@ -76,10 +76,19 @@ def apply_photos(ctx: ApplyContext, changes: list[Change]) -> None:
     ctx.graph.map(lambda change: _upload(ctx, change, folder), ctx.runnable(changes))
 
 
+def _show(value: dict[str, Any]) -> str:
+    """A photo by its file and the start of its hash (`(a photo)`: one we did not
+    upload)."""
+    if "sha256" not in value:
+        return "(a photo)"
+    digest = f"sha256:{value['sha256'][:12]}"
+    return f"{value['path']} ({digest})" if "path" in value else digest
+
+
 AREA = Area(
     name="photo",
     keys=("photo",),
-    kinds=(Kind("photo", 30, label="photo", heading="photo", quoted=True),),
+    kinds=(Kind("photo", 30, label="photo", heading="photo", quoted=True, show=_show),),
     facts={"photo": of_user(lambda user, _live, _detail: (
         (user.extension or {}).get("photoSha256"), user.has_photo), "photo")},
     reads=reads,

@@ -58,11 +58,16 @@ def change_lines(change: Change) -> list[str]:
         secret = f", new password: {SENSITIVE}" if change.apply.get("do") == "resetPassword" \
             else ""
         return [f"! action: {change.target}{secret}{note}"]
-    if isinstance(change.after, dict) and isinstance(change.before, dict | None):
+    if declared.show is None and isinstance(change.after, dict) and \
+            isinstance(change.before, dict | None):
         before = change.before or {}  # settings changed together: one line per setting
         return [f"{symbol} {label(change)}.{key}: {value(before.get(key))} -> "
                 f"{value(change.after[key])}{note}" for key in change.after]
-    show = value if declared.quoted else str
+
+    def show(shown: Any) -> str:
+        text = declared.show(shown) if declared.show and shown is not None else shown
+        return value(text) if declared.quoted else str(text)
+
     if change.op == "change":
         return [f"~ {label(change)}: {show(change.before)} -> {show(change.after)}{note}"]
     shown = change.after if change.op != "remove" else change.before
