@@ -64,8 +64,8 @@ def change_lines(change: Change) -> list[str]:
         return [f"{symbol} {label(change)}.{key}: {value(before.get(key))} -> "
                 f"{value(change.after[key])}{note}" for key in change.after]
 
-    def show(shown: Any) -> str:
-        text = declared.show(shown) if declared.show and shown is not None else shown
+    def show(shown: Any) -> str:  # a plain name (older plan files) is shown as it is
+        text = declared.show(shown) if declared.show and isinstance(shown, dict) else shown
         return value(text) if declared.quoted else str(text)
 
     if change.op == "change":
