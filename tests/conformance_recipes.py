@@ -269,7 +269,8 @@ def _directory_roles(seed: Seeder, example: dict, path: str, body: Any, headers:
             seed.assign(item["roleTemplateId"], seed.user())
         return path, body, headers
     ids = UUID.findall(path)
-    path = path.replace(ids[0], role)
+    # a directoryRole's id is its own, not its template's: address the activated role
+    path = path.replace(ids[0], directory_role_id(seed.em, role))
     if api == "directoryRoles.members.list":
         for item in values:
             seed.assign(role, seed.user(**item))
@@ -278,6 +279,13 @@ def _directory_roles(seed: Seeder, example: dict, path: str, body: Any, headers:
     elif api == "directoryRoles.members.remove":
         seed.assign(role, seed.user(id=ids[1]))
     return path, body, headers
+
+
+def directory_role_id(em: Emulator, template: str) -> str:
+    """The object id the emulator gives the activated role of `template` (read from it)."""
+    from tests.conformance_client import send
+
+    return send(em, "GET", f"/directoryRoles/roleTemplateId={template}", None, {}).json()["id"]
 
 
 def _continued_delta(seed: Seeder, em: Emulator, kind: str, values: list[dict], path: str,

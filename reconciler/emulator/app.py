@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator import identity
+from reconciler.emulator import identity, odata, paths
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import Limits
 from reconciler.emulator.store import Store
@@ -162,6 +162,7 @@ class Emulator:
         self.local.reading = not write
         self.faults.before(request, write, inner)  # 5xx, drops and random throttling
         cost, throttle_headers = self.throttle.charge(request, write)
+        paths.normalise(request)
         found = self.router.match(request.method, request.path)
         if found is None:
             raise GraphError(400, "BadRequest",
@@ -169,6 +170,12 @@ class Emulator:
         handler, params = found
         with self.store.transaction():
             response = handler(self, request, **params)
+        if request.count_segment and not response.headers.get(
+                "content-type", "").startswith("text/plain") and response.status == 200:
+            body = response.json() or {}  # a route without serve_collection: count its list
+            if "@odata.nextLink" in body or not isinstance(body.get("value"), list):
+                raise paths.segment_not_found("$count")
+            response = odata.count_response(request, len(body["value"]))
         with self.stats_lock:
             self.stats["ru"] += cost
         response.headers.setdefault("x-ms-resource-unit", str(cost))

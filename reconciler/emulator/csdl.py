@@ -50,6 +50,7 @@ class Model:
     enums: dict[str, list[str]]
     functions: dict[str, list[tuple[str, bool]]]  # binding type full name -> (name, on coll.)
     entity_sets: dict[str, str]  # /users -> microsoft.graph.user
+    singletons: set[str] = field(default_factory=set)  # /directory, /roleManagement, /me
 
     # types ------------------------------------------------------------------------------
     def type(self, name: str) -> StructuredType | None:
@@ -136,6 +137,7 @@ def model() -> Model:
     enums: dict[str, list[str]] = {}
     functions: dict[str, list[tuple[str, bool]]] = {}
     entity_sets: dict[str, str] = {}
+    singletons: set[str] = set()
     for schema in root.iter(f"{_EDM}Schema"):
         namespace = schema.get("Namespace", "")
         alias = schema.get("Alias")
@@ -178,7 +180,9 @@ def model() -> Model:
                     if child.tag.removeprefix(_EDM) in ("EntitySet", "Singleton"):
                         entity_sets[child.get("Name", "")] = qualified(
                             child.get("EntityType") or child.get("Type") or "")
-    return Model(types, enums, functions, entity_sets)
+                    if child.tag.removeprefix(_EDM) == "Singleton":
+                        singletons.add(child.get("Name", ""))
+    return Model(types, enums, functions, entity_sets, singletons)
 
 
 # validation ----------------------------------------------------------------------------------

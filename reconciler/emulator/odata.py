@@ -166,6 +166,10 @@ class _Parser:
             return lambda o: any(inner(item) for item in (_lookup(o, collection) or []))
         path = self._path(token, scope)
         op = self.take().lower()
+        if path.lower().endswith("/$count"):  # assignedLicenses/$count eq 0
+            self.advanced = self.advanced or "Operator '$count'"
+            collection, size = path[:-len("/$count")], _value(self.take())
+            return lambda o: _compare(op, len(_lookup(o, collection) or []), size)
         if op == "in":
             self.take("(")
             values = []
@@ -258,19 +262,44 @@ def decode_token(token: str, name: str = "$skiptoken") -> dict[str, Any]:
         raise bad_request(f"Invalid {name}: the token is malformed or expired.") from exc
 
 
+ADVANCED_HINT = ("is not supported because the required parameters might be missing. Try "
+                 "adding $count=true query parameter and ConsistencyLevel:eventual header. "
+                 "Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+SEARCH_NEEDS_HEADER = ("Request with $search query parameter only works through MSGraph with a "
+                       "special request header: 'ConsistencyLevel: eventual'")
+# "Support for sorting by properties": sorting on these needs the advanced query parameters.
+_ADVANCED_SORT = {"createdDateTime", "deletedDateTime"}
+
+
+def counted(request: Request) -> bool:
+    """`$count=true` counts only with `ConsistencyLevel: eventual`; alone it is ignored."""
+    return request.query.get("$count", "").lower() == "true" and eventual(request)
+
+
 def advanced_feature(request: Request) -> str | None:
-    """The advanced-query feature a list request uses, if any; Graph refuses it without
-    `ConsistencyLevel: eventual` (graph-contract.md section 11.4)."""
+    """Apply the advanced-query rules of "Advanced query capabilities on Microsoft Entra ID
+    objects" to a directory-object list, and name the advanced feature used, if any.
+
+    - `$search` needs `ConsistencyLevel: eventual` (not `$count`);
+    - `ne`, `not`, `endsWith`, `$filter` with `$orderby`, and `$orderby` on createdDateTime
+      or deletedDateTime need the header *and* `$count=true`;
+    - `$count=true` without the header is silently ignored (no @odata.count);
+    - a `/$count` segment needs the header (routes answer it with `count_response`).
+    """
     query = request.query
+    if "$search" in query and not eventual(request):
+        raise unsupported(SEARCH_NEEDS_HEADER)
     used = parse_filter(query["$filter"]).advanced if "$filter" in query else None
+    if "$orderby" in query and "$filter" in query:
+        used = used or "Sorting with $filter"
+    if "$orderby" in query:
+        key = query["$orderby"].split(" ")[0].strip()
+        if key in _ADVANCED_SORT:
+            used = used or f"Sorting on '{key}'"
+    if used and not counted(request):
+        raise unsupported(f"{used} {ADVANCED_HINT}")
     if "$search" in query:
         used = used or "Request with $search query parameter"
-    if query.get("$count", "").lower() == "true":
-        used = used or "Request with $count"
-    if "$orderby" in query and "$filter" in query:
-        used = used or "Sorting on a filtered collection"
-    if used and not eventual(request):
-        raise missing_eventual(used)
     return used
 
 
@@ -303,15 +332,66 @@ def offset_page(request: Request, items: list[Any], size: int
     state = decode_token(request.query["$skiptoken"]) if "$skiptoken" in request.query else {}
     offset = state.get("offset", 0)
     more = {"offset": offset + size} if offset + size < len(items) else None
-    count = len(items) if request.query.get("$count", "").lower() == "true" else None
+    count = len(items) if counted(request) else None
     return items[offset:offset + size], more, count
 
 
 def count_response(request: Request, count: int) -> Response:
-    """A `/$count` segment: text/plain, and only with ConsistencyLevel: eventual."""
+    """A `/$count` segment: text/plain, and only with ConsistencyLevel: eventual (else
+    Graph's documented 400 Request_BadRequest "$count is not currently supported.")."""
     if not eventual(request):
-        raise missing_eventual("Request with $count")
+        raise bad_request("$count is not currently supported.")
     return Response(200, str(count).encode(), {"content-type": "text/plain"})
+
+
+def of_type(item: dict[str, Any], cast: str | None, declared: str = "") -> bool:
+    """Whether a directory object belongs to the cast collection (`request.cast`)."""
+    if cast is None:
+        return True
+    from reconciler.emulator import csdl
+
+    kind = item.get("@odata.type") or declared
+    return bool(kind) and csdl.model().is_a(csdl.full_name(kind), cast)
+
+
+def _known(type_name: str) -> tuple[frozenset[str] | None, str]:
+    """The properties $select may name on a collection of `type_name` (None: not checked,
+    as on directoryObject collections, whose items are of several derived types)."""
+    from reconciler.emulator import csdl
+
+    short = csdl.full_name(type_name).removeprefix("microsoft.graph.")
+    if short == "directoryObject":
+        return None, short
+    model = csdl.model()
+    return frozenset(model.properties(short)) | frozenset(model.navigations(short)), short
+
+
+def serve_collection(request: Request, items: list[dict[str, Any]], limits: Limits,
+                     context: str, default: tuple[str, ...] | None,
+                     declared: str = "directoryObject",
+                     project: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+                     | None = None,
+                     view: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: item
+                     ) -> Response:
+    """Every query option of a directory collection or navigation, in one place: the cast
+    segment, the advanced-query rules, $filter, $search, $orderby, the `/$count` segment and
+    `$count=true`, paging ($top, $skiptoken, the $expand cap) and $select (`project`, when
+    given, serves and projects a page itself; `view` is what $filter and $search judge)."""
+    cast = getattr(request, "cast", None)
+    items = [i for i in items if of_type(i, cast, declared)]
+    advanced_feature(request)
+    items = refine(items, request, view)
+    if getattr(request, "count_segment", False):
+        return count_response(request, len(items))
+    page, more, count = offset_page(request, items, directory_page_size(request, limits))
+    if project is not None:
+        page = project(page)
+    else:
+        page = [select(i, select_fields(request), default, *_known(cast or declared))
+                for i in page]
+    if cast:
+        context = f"{context}/{cast}"
+    return page_response(request, page, more, context, count)
 
 
 def page_response(request: Request, items: list[dict[str, Any]], next_state: dict | None,

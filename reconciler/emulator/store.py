@@ -114,8 +114,24 @@ class Store:
         if row is None or (kind and row[0] != kind) or (bool(row[2]) != deleted):
             return None
         data = json.loads(row[1])
+        if data.get("@purged"):
+            return None
         data["@kind"] = row[0]
         return data
+
+    def purge_object(self, object_id: str) -> None:
+        """A permanent delete: a tombstone delta reports as `@removed: deleted`."""
+        row = self.db.execute("SELECT kind FROM objects WHERE id=?", (object_id,)).fetchone()
+        if row is None:
+            return
+        tombstone = {"id": object_id, "@purged": True, "deletedDateTime": "purged"}
+        self.put_object(row[0], tombstone)
+        self.db.execute("DELETE FROM members WHERE group_id=? OR member_id=?",
+                        (object_id, object_id))
+        self.db.execute("DELETE FROM managers WHERE user_id=? OR manager_id=?",
+                        (object_id, object_id))
+        self.db.execute("DELETE FROM licenses WHERE user_id=?", (object_id,))
+        self.db.execute("DELETE FROM role_assignments WHERE principal_id=?", (object_id,))
 
     def _remember(self, object_id: str, kind: str, before: dict[str, Any] | None) -> None:
         now = time.time()
@@ -168,7 +184,9 @@ class Store:
             "SELECT data FROM objects WHERE kind=? AND (deleted_at IS NOT NULL)=? ORDER BY id",
             (kind, deleted),
         ).fetchall():
-            yield json.loads(data)
+            found = json.loads(data)
+            if not found.get("@purged"):
+                yield found
 
     def changed_since(self, kind: str, seq: int, after: str, limit: int) -> list[tuple]:
         """(id, data, deleted_at, seq) of objects of `kind` written after `seq`."""

@@ -32,6 +32,8 @@ class Request:
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
             self.query[key.strip()] = value.strip()
         self.request_id = str(uuid.uuid4())
+        self.cast: str | None = None  # an OData cast segment, taken off the path (paths.py)
+        self.count_segment = False  # a final /$count segment, taken off the path
 
     def json(self) -> Any:
         if not self.body:

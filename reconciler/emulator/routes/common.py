@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator.wire import GraphError, Request, bad_request, not_found
@@ -46,6 +47,28 @@ def find_object(em: Emulator, key: str) -> dict[str, Any]:
     if obj is None:
         raise not_found(key)
     return obj
+
+
+def directory_role(em: Emulator, template_id: str) -> dict[str, Any]:
+    """The activated directoryRole of a role template, as Graph serves it: its own object id
+    (stable per tenant), not the template's."""
+    role = em.store.item("tenant", "roleDefinition", template_id) or {}
+    name = f"{em.tenant_id}/directoryRole/{template_id}"
+    return {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, name)),
+            "deletedDateTime": None, "description": role.get("description"),
+            "displayName": role.get("displayName"),
+            "roleTemplateId": role.get("templateId") or template_id}
+
+
+def role_template(em: Emulator, key: str) -> str | None:
+    """The template id a /directoryRoles/{key} names: `roleTemplateId=...` or a role's id."""
+    if key.startswith("roleTemplateId="):
+        template = key.removeprefix("roleTemplateId=")
+        return template if em.store.item("tenant", "roleDefinition", template) else None
+    for role in em.store.items("tenant", "roleDefinition"):
+        if directory_role(em, role["id"])["id"] == key:
+            return role["id"]
+    return None
 
 
 def ref_id(reference: Any) -> str:

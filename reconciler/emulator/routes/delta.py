@@ -72,7 +72,7 @@ def users_delta(em: Emulator, request: Request) -> Response:
         if _lagging(em, state, object_id, seq):
             continue
         if deleted_at:
-            items.append({"id": object_id, "@removed": {"reason": "changed"}})
+            items.append({"id": object_id, "@removed": {"reason": _removal(data)}})
             continue
         user = served_user(em, json.loads(data), licenses[object_id])
         item = odata.select(user, plain or None, USER_DEFAULT_SELECT if not plain else None)
@@ -115,7 +115,7 @@ def groups_delta(em: Emulator, request: Request) -> Response:
             continue
         if deleted_at:
             if group_id != cursor_group:
-                items.append({"id": group_id, "@removed": {"reason": "changed"}})
+                items.append({"id": group_id, "@removed": {"reason": _removal(data)}})
                 budget -= 1
             continue
         group = json.loads(data)
@@ -144,6 +144,11 @@ def groups_delta(em: Emulator, request: Request) -> Response:
             if following:
                 return _finish(em, request, "groups", items, state, following)
     return _finish(em, request, "groups", items, state, None)
+
+
+def _removal(data: str) -> str:
+    """`changed` for a soft delete (restorable), `deleted` once permanently deleted."""
+    return "deleted" if json.loads(data).get("@purged") else "changed"
 
 
 def _lagging(em: Emulator, state: dict[str, Any], object_id: str, seq: int) -> bool:

@@ -10,10 +10,12 @@ from reconciler.emulator import odata
 from reconciler.emulator.routes.common import (
     V1,
     assigned_plans,
+    directory_role,
     find_object,
     find_user,
     no_me,
     ref_id,
+    role_template,
     served_user,
     user_target,
 )
@@ -110,27 +112,44 @@ def _activated_roles(em: Emulator) -> list[dict[str, Any]]:
 
 @router.route("GET", V1 + "/directoryRoles")
 def directory_roles(em: Emulator, request: Request) -> Response:
-    return odata.page_response(request, _activated_roles(em), None, "directoryRoles")
+    used = {a["roleDefinitionId"] for a in em.store.role_assignments()}
+    roles = [directory_role(em, r["id"]) for r in em.store.items("tenant", "roleDefinition")
+             if r["id"] in used]
+    return odata.serve_collection(request, roles, em.limits, "directoryRoles", None,
+                                  "directoryRole")
+
+
+def _template(em: Emulator, role: str) -> str:
+    template = role_template(em, role)
+    if template is None:
+        raise not_found(role)
+    return template
+
+
+@router.route("GET", V1 + "/directoryRoles/{role}")
+def get_directory_role(em: Emulator, request: Request, role: str) -> Response:
+    body = odata.select(directory_role(em, _template(em, role)), odata.select_fields(request),
+                        None)
+    return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#"
+                                  "directoryRoles/$entity", **body})
 
 
 @router.route("GET", V1 + "/directoryRoles/{role}/members")
 def directory_role_members(em: Emulator, request: Request, role: str) -> Response:
     members = []
-    for assignment in em.store.role_assignments(role_definition_id=role):
+    for assignment in em.store.role_assignments(role_definition_id=_template(em, role)):
         obj = em.store.get_object(assignment["principalId"])
         if obj:
             kind = obj.pop("@kind")
-            members.append({"@odata.type": f"#microsoft.graph.{kind}", **odata.select(
-                obj, odata.select_fields(request), USER_DEFAULT_SELECT)})
-    return odata.page_response(request, members, None, "directoryObjects")
+            members.append({"@odata.type": f"#microsoft.graph.{kind}", **obj})
+    return odata.serve_collection(request, members, em.limits, "directoryObjects",
+                                  USER_DEFAULT_SELECT)
 
 
 @router.route("POST", V1 + "/directoryRoles/{role}/members/$ref")
 def add_directory_role_member(em: Emulator, request: Request, role: str) -> Response:
-    template = role.removeprefix("roleTemplateId=")
-    definition = em.store.item("tenant", "roleDefinition", template)
-    if definition is None:
-        raise not_found(role)
+    template = _template(em, role)
+    definition = em.store.item("tenant", "roleDefinition", template) or {}
     principal = find_object(em, ref_id(request.json()))
     if any(a["roleDefinitionId"] == template
            for a in em.store.role_assignments(principal_id=principal["id"])):
@@ -139,14 +158,15 @@ def add_directory_role_member(em: Emulator, request: Request, role: str) -> Resp
     em.store.add_role_assignment({"id": str(uuid.uuid4()), "roleDefinitionId": template,
                                   "principalId": principal["id"], "directoryScopeId": "/"})
     em.audit(request, "Add member to role", user_target(principal),
-             {"Role.DisplayName": (None, definition["displayName"])}, category="RoleManagement")
+             {"Role.DisplayName": (None, definition.get("displayName"))},
+             category="RoleManagement")
     return Response.empty()
 
 
 @router.route("DELETE", V1 + "/directoryRoles/{role}/members/{member}/$ref")
 def remove_directory_role_member(em: Emulator, request: Request, role: str,
                                  member: str) -> Response:
-    template = role.removeprefix("roleTemplateId=")
+    template = _template(em, role)
     found = [a for a in em.store.role_assignments(principal_id=member, role_definition_id=template)]
     if not found:
         raise not_found(member)
@@ -258,19 +278,22 @@ def license_details(em: Emulator, request: Request, key: str) -> Response:
 
 
 # deleted items ----------------------------------------------------------------------------
-@router.route("GET", V1 + "/directory/deletedItems/microsoft.graph.user")
-def deleted_users(em: Emulator, request: Request) -> Response:
-    fields = odata.select_fields(request)
-    users = [odata.select(u, fields, (*USER_DEFAULT_SELECT, "deletedDateTime"))
-             for u in em.store.all_objects("user", deleted=True)]
-    return odata.page_response(request, users, None, "directoryObjects")
-
-
-@router.route("GET", V1 + "/directory/deletedItems/microsoft.graph.group")
-def deleted_groups(em: Emulator, request: Request) -> Response:
-    groups = [{"@odata.type": "#microsoft.graph.group", **g}
-              for g in em.store.all_objects("group", deleted=True)]
-    return odata.page_response(request, groups, None, "groups")
+@router.route("GET", V1 + "/directory/deletedItems")
+def deleted_items(em: Emulator, request: Request) -> Response:
+    """Graph lists deleted items only through a cast (user, group, application...)."""
+    cast = request.cast
+    if cast is None:
+        raise bad_request("The requested resource type is not supported: a cast such as "
+                          "microsoft.graph.user or microsoft.graph.group is required.")
+    kind = cast.removeprefix("microsoft.graph.")
+    if kind not in ("user", "group"):
+        items: list[dict[str, Any]] = []
+    else:
+        items = [{"@odata.type": f"#microsoft.graph.{kind}", **o}
+                 for o in em.store.all_objects(kind, deleted=True)]
+    default = (*USER_DEFAULT_SELECT, "deletedDateTime") if kind == "user" else None
+    return odata.serve_collection(request, items, em.limits, "directoryObjects", default,
+                                  "directoryObject")
 
 
 def _deleted(em: Emulator, object_id: str) -> dict[str, Any]:
@@ -287,6 +310,17 @@ def deleted_item(em: Emulator, request: Request, object_id: str) -> Response:
     return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#"
                                   "directoryObjects/$entity",
                                   "@odata.type": f"#microsoft.graph.{kind}", **obj})
+
+
+@router.route("DELETE", V1 + "/directory/deletedItems/{object_id}")
+def purge_item(em: Emulator, request: Request, object_id: str) -> Response:
+    """Permanently delete a soft-deleted object: it can no longer be restored."""
+    obj = _deleted(em, object_id)
+    kind = obj.pop("@kind")
+    em.store.purge_object(object_id)
+    em.audit(request, f"Hard Delete {kind}", user_target(obj) if kind == "user" else
+             {"id": obj["id"], "displayName": obj.get("displayName"), "type": "Group"})
+    return Response.empty()
 
 
 @router.route("POST", V1 + "/directory/deletedItems/{object_id}/restore")

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
-from reconciler.emulator.routes.common import V1, find_group, find_object, group_target, ref_id
-from reconciler.emulator.rules import SYNC_MASTERED_MESSAGE, group_kind, group_properties
+from reconciler.emulator.routes.common import (
+    V1,
+    domains,
+    find_group,
+    find_object,
+    group_target,
+    ref_id,
+)
+from reconciler.emulator.rules import (
+    GROUP_REQUIRED_ON_CREATE,
+    SYNC_MASTERED_MESSAGE,
+    group_kind,
+    group_properties,
+)
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
 
 if TYPE_CHECKING:
@@ -27,19 +41,67 @@ def _served(group: dict[str, Any]) -> dict[str, Any]:
 
 @router.route("GET", V1 + "/groups")
 def list_groups(em: Emulator, request: Request) -> Response:
-    size = odata.directory_page_size(request, em.limits)
-    fields = odata.select_fields(request)
-    odata.advanced_feature(request)
-    groups = odata.refine(em.replica_list("group", list(em.store.all_objects("group"))),
-                          request)
-    page, more, count = odata.offset_page(request, groups, size)
-    page = [odata.select(_served(g), fields, None, group_properties(), "group") for g in page]
-    return odata.page_response(request, page, more, "groups", count)
+    groups = [_served(g) for g in em.replica_list("group", list(em.store.all_objects("group")))]
+    return odata.serve_collection(request, groups, em.limits, "groups", None, "group")
 
 
-@router.route("GET", V1 + "/groups/$count")
-def count_groups(em: Emulator, request: Request) -> Response:
-    return odata.count_response(request, sum(1 for _ in em.store.all_objects("group")))
+@router.route("POST", V1 + "/groups")
+def create_group(em: Emulator, request: Request) -> Response:
+    """Create group: displayName, mailEnabled, mailNickname and securityEnabled required;
+    members@odata.bind and owners@odata.bind (at most 20) may come with it."""
+    body = request.json() or {}
+    members = body.pop("members@odata.bind", None) or []
+    body.pop("owners@odata.bind", None)
+    for name in GROUP_REQUIRED_ON_CREATE:
+        if body.get(name) is None or body.get(name) == "":
+            raise bad_request(f"Invalid value specified for property '{name}' of resource "
+                              "'Group'.")
+    known = group_properties()
+    for name in body:
+        if name not in known and not name.startswith("@"):
+            raise bad_request(f"Property '{name}' does not exist as a declared property or "
+                              "extension property.")
+    if len(members) > MAX_BIND:
+        raise bad_request(f"The number of members to add ({len(members)}) exceeds the limit of "
+                          f"{MAX_BIND} per request.")
+    if body.get("mailEnabled") and "Unified" not in (body.get("groupTypes") or []):
+        raise bad_request("Creating mail-enabled security groups and distribution groups is not "
+                          "supported through Microsoft Graph; use Exchange Online.")
+    group = {"id": str(uuid.uuid4()), "description": None, "groupTypes": [], "mail": None,
+             "visibility": None, "membershipRule": None, "isAssignableToRole": None,
+             "onPremisesSyncEnabled": None, "proxyAddresses": [], "deletedDateTime": None,
+             **body, "createdDateTime": em.now_text()}
+    if "Unified" in group["groupTypes"]:
+        domain = (domains(em) or ["contoso.onmicrosoft.com"])[0]
+        group["mail"] = f"{group['mailNickname']}@{domain}"
+        group["proxyAddresses"] = [f"SMTP:{group['mail']}"]
+    em.store.put_object("group", group, created=time.time())
+    em.audit(request, "Add group", group_target(group), {
+        "DisplayName": (None, group["displayName"])}, category="GroupManagement")
+    if members:
+        group["@kind"] = "group"
+        _add_members(em, request, group, [ref_id(m) for m in members])
+        group.pop("@kind", None)
+    return Response.of_json(201, {"@odata.context": f"{request.origin}/v1.0/$metadata#groups/"
+                                  "$entity", **_served(group)},
+                            {"Location": request.link(f"/v1.0/groups/{group['id']}")})
+
+
+@router.route("DELETE", V1 + "/groups/{key}")
+def delete_group(em: Emulator, request: Request, key: str) -> Response:
+    """Delete group: Microsoft 365 groups go to deleted items (restorable for 30 days);
+    security groups are deleted permanently."""
+    group = find_group(em, key)
+    if group.get("onPremisesSyncEnabled"):
+        raise bad_request(SYNC_MASTERED_MESSAGE)
+    group.pop("@kind", None)
+    if "Unified" in (group.get("groupTypes") or []):
+        group["deletedDateTime"] = em.now_text()
+        em.store.put_object("group", group)
+    else:
+        em.store.purge_object(group["id"])
+    em.audit(request, "Delete group", group_target(group), category="GroupManagement")
+    return Response.empty()
 
 
 @router.route("GET", V1 + "/groups/{key}")
@@ -126,46 +188,54 @@ def remove_member(em: Emulator, request: Request, key: str, member: str) -> Resp
     return Response.empty()
 
 
-def _members(em: Emulator, request: Request, key: str, cast: str | None) -> Response:
-    group = find_group(em, key)
-    size = odata.directory_page_size(request, em.limits)
-    fields = odata.select_fields(request)
-    odata.advanced_feature(request)
-    filtered = odata.refined(request) or request.query.get("$count") == "true"
-    if filtered:
-        ids = em.store.members_of(group["id"])
-    else:
-        state = odata.decode_token(request.query["$skiptoken"]) \
-            if "$skiptoken" in request.query else {}
-        ids = em.store.members_of(group["id"], state.get("after", ""), size + 1)
+def _member_objects(em: Emulator, ids: list[str]) -> list[dict[str, Any]]:
     objects = [em.store.get_object(i) for i in ids]
-    objects = [o for o in objects if o and (cast is None or o["@kind"] == cast)]
-    items = [{"@odata.type": f"#microsoft.graph.{o.pop('@kind')}", **o} for o in objects]
-    if filtered:
-        items, more, count = odata.offset_page(request, odata.refine(items, request), size)
-    else:
-        more = {"after": ids[size - 1]} if len(ids) > size else None
-        count = None
-        items = items[:size] if len(ids) > size else items
-    default = ("displayName", "userPrincipalName", "mail", "jobTitle", "businessPhones",
-               "givenName", "surname", "mobilePhone", "officeLocation", "preferredLanguage")
-    items = [odata.select(i, fields, default) for i in items]
-    return odata.page_response(request, items, more, "directoryObjects", count)
+    return [{"@odata.type": f"#microsoft.graph.{o.pop('@kind')}", **o} for o in objects if o]
+
+
+MEMBER_DEFAULT = ("displayName", "userPrincipalName", "mail", "jobTitle", "businessPhones",
+                  "givenName", "surname", "mobilePhone", "officeLocation", "preferredLanguage")
 
 
 @router.route("GET", V1 + "/groups/{key}/members")
 def list_members(em: Emulator, request: Request, key: str) -> Response:
-    return _members(em, request, key, None)
-
-
-@router.route("GET", V1 + "/groups/{key}/members/microsoft.graph.user")
-def list_user_members(em: Emulator, request: Request, key: str) -> Response:
-    return _members(em, request, key, "user")
-
-
-@router.route("GET", V1 + "/groups/{key}/members/microsoft.graph.user/$count")
-def count_user_members(em: Emulator, request: Request, key: str) -> Response:
     group = find_group(em, key)
-    return odata.count_response(request, sum(
-        1 for i in em.store.members_of(group["id"])
-        if (em.store.get_object(i) or {}).get("@kind") == "user"))
+    plain = not (odata.refined(request) or request.cast or request.count_segment or
+                 "$count" in request.query)
+    if plain:  # keyset paging: large groups are read page by page without loading them all
+        size = odata.directory_page_size(request, em.limits)
+        state = odata.decode_token(request.query["$skiptoken"]) \
+            if "$skiptoken" in request.query else {}
+        ids = em.store.members_of(group["id"], state.get("after", ""), size + 1)
+        more = {"after": ids[size - 1]} if len(ids) > size else None
+        items = _member_objects(em, ids[:size])
+        fields = odata.select_fields(request)
+        items = [odata.select(i, fields, MEMBER_DEFAULT) for i in items]
+        return odata.page_response(request, items, more, "directoryObjects")
+    return odata.serve_collection(request, _member_objects(em, em.store.members_of(group["id"])),
+                                  em.limits, "directoryObjects", MEMBER_DEFAULT)
+
+
+@router.route("GET", V1 + "/groups/{key}/transitiveMembers")
+def list_transitive_members(em: Emulator, request: Request, key: str) -> Response:
+    group = find_group(em, key)
+    seen: list[str] = []
+    frontier = em.store.members_of(group["id"])
+    while frontier:
+        member = frontier.pop(0)
+        if member in seen:
+            continue
+        seen.append(member)
+        if (em.store.get_object(member) or {}).get("@kind") == "group":
+            frontier.extend(em.store.members_of(member))
+    return odata.serve_collection(request, _member_objects(em, seen), em.limits,
+                                  "directoryObjects", MEMBER_DEFAULT)
+
+
+@router.route("GET", V1 + "/groups/{key}/memberOf")
+def group_member_of(em: Emulator, request: Request, key: str) -> Response:
+    from reconciler.emulator.routes.users import member_of_objects
+
+    group = find_group(em, key)
+    return odata.serve_collection(request, member_of_objects(em, group["id"], False),
+                                  em.limits, "directoryObjects", None)

@@ -11,6 +11,7 @@ from reconciler.emulator import odata
 from reconciler.emulator.routes.common import (
     V1,
     assigned_plans,
+    directory_role,
     domains,
     find_object,
     find_user,
@@ -71,14 +72,9 @@ def _manager_chain(em: Emulator, manager_id: str | None, fields: list[str],
     return out
 
 
-# Advanced (eventual-consistency) queries are served from an index whose default projection
-# also carries these, as the documented examples user-list#4 and #6 show.
-INDEX_DEFAULT_SELECT = (*USER_DEFAULT_SELECT, "mailNickname", "otherMails", "proxyAddresses")
-
-
 def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> list[dict]:
     fields = odata.select_fields(request)
-    default = INDEX_DEFAULT_SELECT if odata.eventual(request) else USER_DEFAULT_SELECT
+    default = USER_DEFAULT_SELECT  # ConsistencyLevel does not widen it
     licenses = em.store.licenses_of(u["id"] for u in users)
     served = [served_user(em, u, licenses[u["id"]]) for u in users]
     _expand_manager(em, request, served)
@@ -97,7 +93,9 @@ def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> lis
 def list_users(em: Emulator, request: Request) -> Response:
     size = odata.directory_page_size(request, em.limits)
     advanced = odata.advanced_feature(request)
-    if not (advanced or odata.refined(request)):  # keyset paging over the whole collection
+    if not (advanced or odata.refined(request) or request.count_segment or
+            odata.counted(request)):
+        # keyset paging over the whole collection
         state = odata.decode_token(request.query["$skiptoken"]) \
             if "$skiptoken" in request.query else {}
         users = em.replica_list("user", em.store.list_objects("user", state.get("after", ""),
@@ -108,14 +106,10 @@ def list_users(em: Emulator, request: Request) -> Response:
         return odata.page_response(request, _project(em, request, users), next_state, "users")
     users = em.replica_list("user", list(em.store.all_objects("user")))
     licenses = em.store.licenses_of(u["id"] for u in users)
-    users = odata.refine(users, request, lambda u: served_user(em, u, licenses[u["id"]]))
-    page, next_state, count = odata.offset_page(request, users, size)
-    return odata.page_response(request, _project(em, request, page), next_state, "users", count)
-
-
-@router.route("GET", V1 + "/users/$count")
-def count_users(em: Emulator, request: Request) -> Response:
-    return odata.count_response(request, sum(1 for _ in em.store.all_objects("user")))
+    return odata.serve_collection(
+        request, users, em.limits, "users", USER_DEFAULT_SELECT, "user",
+        project=lambda page: _project(em, request, page),
+        view=lambda u: served_user(em, u, licenses[u["id"]]))
 
 
 @router.route("GET", V1 + "/me")
@@ -281,30 +275,41 @@ def remove_manager(em: Emulator, request: Request, key: str) -> Response:
     return Response.empty()
 
 
-def _member_of(em: Emulator, key: str, cast: str | None) -> list[dict[str, Any]]:
+def member_of_objects(em: Emulator, object_id: str, transitive: bool) -> list[dict[str, Any]]:
+    """The groups (directly, or also through nested groups) and directory roles an object is
+    a member of, as Graph serves them in memberOf / transitiveMemberOf."""
+    seen: list[str] = []
+    frontier = em.store.groups_of(object_id)
+    while frontier:
+        group_id = frontier.pop(0)
+        if group_id in seen:
+            continue
+        seen.append(group_id)
+        if transitive:
+            frontier.extend(em.store.groups_of(group_id))
+    out = []
+    for group_id in seen:
+        group = em.store.get_object(group_id, "group")
+        if group:
+            group.pop("@kind", None)
+            out.append({"@odata.type": "#microsoft.graph.group", **group})
+    for assignment in em.store.role_assignments(principal_id=object_id):
+        out.append({"@odata.type": "#microsoft.graph.directoryRole",
+                    **directory_role(em, assignment["roleDefinitionId"])})
+    return out
+
+
+def _member_of(em: Emulator, request: Request, key: str, transitive: bool) -> Response:
     user = find_user(em, key)
-    groups = [em.store.get_object(g, "group") for g in em.store.groups_of(user["id"])]
-    out = [{"@odata.type": "#microsoft.graph.group", **g} for g in groups if g]
-    for assignment in em.store.role_assignments(principal_id=user["id"]):
-        if cast is None:
-            role = em.store.item("tenant", "roleDefinition", assignment["roleDefinitionId"])
-            out.append({"@odata.type": "#microsoft.graph.directoryRole",
-                        "id": assignment["roleDefinitionId"],
-                        "displayName": (role or {}).get("displayName"),
-                        "roleTemplateId": assignment["roleDefinitionId"]})
-    return [{k: v for k, v in o.items() if k != "@kind"} for o in out]
+    return odata.serve_collection(request, member_of_objects(em, user["id"], transitive),
+                                  em.limits, "directoryObjects", None)
 
 
 @router.route("GET", V1 + "/users/{key}/memberOf")
 def member_of(em: Emulator, request: Request, key: str) -> Response:
-    return odata.page_response(request, _member_of(em, key, None), None, "directoryObjects")
+    return _member_of(em, request, key, False)
 
 
-@router.route("GET", V1 + "/users/{key}/memberOf/$count")
-def member_of_count(em: Emulator, request: Request, key: str) -> Response:
-    return odata.count_response(request, len(_member_of(em, key, None)))
-
-
-@router.route("GET", V1 + "/users/{key}/memberOf/microsoft.graph.group/$count")
-def member_of_group_count(em: Emulator, request: Request, key: str) -> Response:
-    return odata.count_response(request, len(_member_of(em, key, "group")))
+@router.route("GET", V1 + "/users/{key}/transitiveMemberOf")
+def transitive_member_of(em: Emulator, request: Request, key: str) -> Response:
+    return _member_of(em, request, key, True)
