@@ -45,9 +45,9 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     """What planning these users needs; with `tenant`, also tenant.yaml's own sections."""
     wanted = set(upns)
     users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
+    anchors = {u.upn.lower(): u.id for u in users if u.id}
     return read_live(connection.graph, reads_for(users, desired.config if tenant else None),
-                     exchange=connection.exchange,
-                     progress=progress)
+                     exchange=connection.exchange, progress=progress, anchors=anchors)
 
 
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,

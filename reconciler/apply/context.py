@@ -58,6 +58,7 @@ class ApplyContext:
     def __post_init__(self) -> None:
         for user in self.live.users.values():
             self.ids[user.upn.lower()] = user.id
+        self.ids.update(self.live.aliases)  # renamed by `id`: changes name the new UPN
         self._outcomes: dict[int, Outcome] = {}  # change id -> its outcome, in record order
         self.on_outcome: list[Callable[[Outcome], None]] = []  # e.g. the audit trail
 

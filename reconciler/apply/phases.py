@@ -10,6 +10,8 @@ from __future__ import annotations
 PHASES: tuple[tuple[str, str], ...] = (
     ("tenant settings", "tenant.yaml's settings (authorization policy): independent of any "
                         "user; first, so guest invitations below follow the new policy"),
+    ("rename users", "a file's `id` anchor under another UPN: renamed first, so every later "
+                     "write (and Exchange) addresses the user by the name the plan shows"),
     ("create users", "create, invite or restore users: every later write needs the object"),
     ("profile", "profile fields and extension attributes, one PATCH per user; the leave "
                 "date from signIn.blockAt. Before licenses: they need usageLocation"),

@@ -40,7 +40,12 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                     note="soft delete: restorable for 30 days")
         return
     if live is not None:
+        _anchored(ctx, user, live)
         return
+    if user.id:
+        ctx.plan.warnings.append(
+            f"{user.upn}: id {user.id} matches no user in the tenant; planned as a new account "
+            "(remove `id` from the file, or correct it, if this user exists)")
     deleted_id = ctx.live.deleted_users.get(user.upn.lower())
     if deleted_id:
         ctx.creating[user.upn.lower()] = user
@@ -69,6 +74,28 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     shown = {**body, "passwordProfile": SENSITIVE}
     ctx.add(user, "user", "add", user.upn, None, shown, apply={"body": body},
             facts=[f"absent:{user.upn.lower()}"])
+
+
+def _anchored(ctx: PlanContext, user: DesiredUser, live: LiveUser) -> None:
+    """The file's `id` against the live user: a rename when it goes by another UPN."""
+    if user.id and live.id.lower() != user.id.lower():
+        ctx.error(user, ("id",), f"{user.upn} is directory object {live.id} in the tenant, not "
+                  f"{user.id}: correct the id, or remove it to identify the user by name")
+        return
+    if live.upn.lower() == user.upn.lower():
+        return
+    other = ctx.desired.user(live.upn)
+    if other is not None:
+        ctx.error(user, ("id",), f"id {live.id} is {live.upn}, which {other.source.file} "
+                  "describes too: one file per user")
+        return
+    mail = live.props.get("mail")
+    consequence = "the old name no longer signs in"
+    if mail and not user.manages("profile.mail"):
+        consequence += f"; the mail address stays {mail} (set profile.mail to change it)"
+    ctx.add(user, "user", "change", "userPrincipalName", live.upn, user.upn,
+            apply={"id": live.id}, facts=[f"profile:{live.id}:userPrincipalName"],
+            note=f"renamed by id: {consequence}")
 
 
 def _plan_invitation(ctx: PlanContext, user: DesiredUser, profile: dict[str, Any]) -> None:
@@ -147,6 +174,18 @@ def apply_creates(ctx: ApplyContext, changes: list[Change]) -> None:
             ctx.failed_users.add(change.user.lower())
 
 
+def apply_renames(ctx: ApplyContext, changes: list[Change]) -> None:
+    """Before anything else of the user: later steps address it by its new name."""
+    writes = [Write([change], api.update_user(change.apply["id"],
+                                              {"userPrincipalName": change.after}),
+                    recheck=lambda change=change: _find(ctx, change.after) == change.apply["id"])
+              for change in changes]
+    results = ctx.send_batched(writes)
+    for n, change in enumerate(changes):
+        if not results[n].ok:
+            ctx.failed_users.add(change.user.lower())
+
+
 def apply_deletes(ctx: ApplyContext, changes: list[Change]) -> None:
     writes = []
     for change in changes:
@@ -200,7 +239,8 @@ AREA = Area(
     facts=FACTS,
     reads=reads,
     diff=diff,
-    steps=(Step("create users", ("user",), ("add",), apply_creates),
+    steps=(Step("rename users", ("user",), ("change",), apply_renames),
+           Step("create users", ("user",), ("add",), apply_creates),
            Step("delete users", ("user",), ("remove",), apply_deletes)),
     relations=_relations,
     import_user=_import,

@@ -23,7 +23,8 @@ Progress = Callable[[str], None]
 
 
 def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | None = None,
-              progress: Progress | None = None) -> LiveState:
+              progress: Progress | None = None,
+              anchors: dict[str, str] | None = None) -> LiveState:
     """Read what `reads` names: the collections, then the per-user reads (batched or
     bounded) for the UPNs each names (EVERY_USER: all)."""
     say = progress or (lambda _message: None)
@@ -31,6 +32,7 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
     wanted = reads.collections
     _read_users(graph, state, Collection.MANAGERS in wanted)
     say(f"read: users={len(state.users)}")
+    state.anchor(anchors or {})  # before per-user reads: a renamed user is read by its id
     every = {u.upn for u in state.users.values()}
     per_user = {read: set(every) if EVERY_USER in upns else upns
                 for read, upns in reads.per_user.items()}

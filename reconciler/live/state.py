@@ -78,6 +78,9 @@ class LiveState:
     skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
     authorization_policy: dict[str, Any] | None = None  # policies/authorizationPolicy
     read: set[str] = field(default_factory=set)  # which areas were read
+    # A file's `id` anchor whose live user has another UPN: new UPN (lower) -> id. The user
+    # is found under the file's name, so the plan renames it rather than creating another.
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_upn: dict[str, LiveUser] | None = None
@@ -88,7 +91,20 @@ class LiveState:
     def user_by_upn(self, upn: str) -> LiveUser | None:
         if self._by_upn is None:
             self._by_upn = {u.upn.lower(): u for u in self.users.values()}
-        return self._by_upn.get(upn.lower())
+        found = self._by_upn.get(upn.lower())
+        if found is None and self.aliases:
+            alias = self.aliases.get(upn.lower())
+            return self.users.get(alias) if alias else None
+        return found
+
+    def anchor(self, anchors: dict[str, str]) -> None:
+        """Record `id` anchors (file UPN -> id) whose live user goes by another UPN; a UPN
+        held by another live user is no alias (the plan says so)."""
+        for upn, user_id in anchors.items():
+            user = self.users.get(user_id)
+            if user is not None and user.upn.lower() != upn.lower() \
+                    and self.user_by_upn(upn) is None:
+                self.aliases[upn.lower()] = user_id
 
     def user_by_mail(self, address: str) -> LiveUser | None:
         """A user by UPN or primary mail address."""

@@ -34,6 +34,8 @@ def verb(changes: list[Change]) -> str:
             "invited" if "invite" in first.apply else "created")
     if any(c.kind == "user" and c.op == "remove" for c in changes):
         return "deleted"
+    if first.kind == "user" and first.target == "userPrincipalName":
+        return "renamed"
     return "updated"
 
 
@@ -52,6 +54,8 @@ def change_lines(change: Change) -> list[str]:
         return [f"{symbol} {declared.label}: {change.user}"] + [
             f"{symbol} {name}: {value(shown)}" for name, shown in fields]
     note = f" ({change.note})" if change.note else ""
+    if change.kind == "user" and change.target == "userPrincipalName":
+        return [f"~ userPrincipalName: {value(change.before)} -> {value(change.after)}{note}"]
     if change.kind == "user":
         return [f"{symbol} user: {change.user}{note}"]
     if change.kind == "action":
