@@ -5,7 +5,6 @@ plan right after an import shows no changes."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +12,11 @@ from typing import Any
 
 import yaml
 
+from reconciler import schema_refs
 from reconciler.areas import Nothing
 from reconciler.areas.registry import AREAS
 from reconciler.desired.loader import USERS_FOLDER, load_config, user_files
-from reconciler.desired.schema import load_schema, schema_dir
+from reconciler.desired.schema import load_schema
 from reconciler.desired.yamlsource import load_yaml
 from reconciler.graph.connect import connect
 from reconciler.live.reader import read_live
@@ -61,8 +61,7 @@ def import_users(folder: Path, only: tuple[str, ...] = (),
             skipped.append(user.upn)
             continue
         path = _free_name(target, user.upn)
-        header = "# yaml-language-server: $schema=" + os.path.relpath(
-            schema_dir() / "user.schema.json", path.parent) + "\n"
+        header = schema_refs.comment("user", path)
         body = yaml.dump(user_document(user, state), Dumper=_Dumper, sort_keys=False,
                          allow_unicode=True, default_flow_style=False, width=100)
         path.write_text(header + body, encoding="utf-8")

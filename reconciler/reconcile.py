@@ -60,7 +60,7 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         source = desired.config.source
         raise InputError([source.problem((), f"--user {upn}: no file in {folder}/users "
                                              "describes this user") for upn in missing])
-    connection = connect(desired.config, read_only=True)
+    connection = connect(desired.config, read_only=True, write_identity=writable)
     live = read_for(desired, connection, [u.upn for u in users], progress, tenant=not only)
     plan = make_plan(desired, live, clock.now(), users, tenant=not only)
     plan.refusals = check_limits(plan, desired, live)

@@ -26,6 +26,7 @@ def build_tenant_config(
         exchange_url=(data.get("exchange") or {}).get("url", model.DEFAULT_EXCHANGE_URL),
         auth_method=data["auth"]["method"],
         client_id=data["auth"].get("clientId"),
+        write_client_id=data["auth"].get("writeClientId"),
         policy=model.Policy(
             memberships=policy.get("memberships", "authoritative"),
             protected_users=tuple(u.lower() for u in policy.get("protectedUsers", [])),

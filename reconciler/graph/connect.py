@@ -12,6 +12,7 @@ import httpx
 from reconciler.desired.model import TenantConfig
 from reconciler.graph.auth import NoAuth, msal_auth
 from reconciler.graph.client import GRAPH_ROOT, GraphClient
+from reconciler.graph.errors import AuthError
 from reconciler.graph.exchange import EXCHANGE_ROOT, ExchangeClient
 from reconciler.graph.retry import RetryPolicy
 from reconciler.graph.sender import Sender, TokenProvider
@@ -39,10 +40,40 @@ def graph_url(config: TenantConfig, environ: Mapping[str, str] | None = None) ->
     return env.get(GRAPH_URL_VARIABLE) or config.graph_url
 
 
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target", "pull_request_review",
+                       "pull_request_review_comment")
+
+
+def client_id_for(config: TenantConfig, *, write: bool,
+                  environ: Mapping[str, str] | None = None) -> str:
+    """The app to sign in as: auth.clientId (read-only: plan, drift) or auth.writeClientId
+    (apply). From a pull request (GITHUB_EVENT_NAME), writing is refused, and so is
+    planning with an app that may write (the write app, or a lone clientId)."""
+    env = environ if environ is not None else os.environ
+    event = env.get("GITHUB_EVENT_NAME", "")
+    read, written = config.client_id or "", config.write_client_id or config.client_id or ""
+    if event in PULL_REQUEST_EVENTS and config.auth_method != "none":
+        where = config.source.file
+        if write:
+            raise AuthError(f"refused: a {event} run never writes to the tenant "
+                            f"(GITHUB_EVENT_NAME={event}); apply runs after the merge, in the "
+                            "protected environment")
+        if not config.write_client_id or config.write_client_id == read:
+            raise AuthError(f"refused: a {event} run may sign in only as the read-only app, "
+                            f"and {where} does not name one apart from the write app; set "
+                            "auth.clientId to the read-only app and auth.writeClientId to the "
+                            "write app (README: Use it in GitHub)")
+    return written if write else read
+
+
 def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = None,
             environ: Mapping[str, str] | None = None,
-            policy: RetryPolicy | None = None) -> Connection:
-    """Clients for the tenant `config` names; `read_only` refuses every write (plan)."""
+            policy: RetryPolicy | None = None, write_identity: bool = False) -> Connection:
+    """Clients for the tenant `config` names; `read_only` refuses every write (plan).
+    A writable connection, or `write_identity` (a plan an apply follows), signs in as the
+    write app (auth.writeClientId); any other as the read-only one (auth.clientId)."""
+    client_id = client_id_for(config, write=write_identity or not read_only,
+                              environ=environ)
     policy = policy or POLICY
     env = dict(environ if environ is not None else os.environ)
     url = graph_url(config, env)
@@ -70,8 +101,7 @@ def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = 
     if config.auth_method == "none":
         tokens = NoAuth()
     else:
-        tokens = msal_auth(config.auth_method, config.client_id or "", config.tenant_id, http,
-                           env)
+        tokens = msal_auth(config.auth_method, client_id, config.tenant_id, http, env)
     graph = GraphClient(http, tokens, root=graph_root, read_only=read_only,
                         concurrency=concurrency or config.concurrency,
                         sender=Sender(http, tokens, "graph", policy=policy))
