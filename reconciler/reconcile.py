@@ -10,12 +10,12 @@ from pathlib import Path
 from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
-from reconciler.apply.stale import moved_facts
+from reconciler.apply.stale import listing, moved_facts, protected_changes, unplanned_changes
 from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
 from reconciler.areas.registry import AREAS, reads_for
 from reconciler.desired.loader import load_tenant_or_raise
-from reconciler.desired.model import DesiredTenant
+from reconciler.desired.model import DesiredTenant, DesiredUser
 from reconciler.desired.problems import InputError
 from reconciler.graph.connect import Connection, connect
 from reconciler.live.audits import read_audits, read_exchange_audits, who
@@ -62,12 +62,19 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
                                              "describes this user") for upn in missing])
     connection = connect(desired.config, read_only=True, write_identity=writable)
     live = read_for(desired, connection, [u.upn for u in users], progress, tenant=not only)
-    plan = make_plan(desired, live, clock.now(), users, tenant=not only)
-    plan.refusals = check_limits(plan, desired, live)
+    plan = judged_plan(desired, live, users, tenant=not only)
     if writable:
         connection.graph.read_only = False
         connection.exchange.read_only = False
     return PlanRun(desired, connection, live, plan)
+
+
+def judged_plan(desired: DesiredTenant, live: LiveState, users: list[DesiredUser], *,
+                tenant: bool = True) -> Plan:
+    """A plan with its refusals: what `plan` shows and `apply --plan` re-judges against."""
+    plan = make_plan(desired, live, clock.now(), users, tenant=tenant)
+    plan.refusals = check_limits(plan, desired, live)
+    return plan
 
 
 def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContext:
@@ -87,18 +94,32 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContex
 
 def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
                 ) -> tuple[PlanRun, ApplyContext]:
-    """Apply a saved plan, refusing when a fact it depends on has moved."""
+    """Apply a saved plan only if a fresh plan made now would make every change in it.
+
+    Refused: a plan recorded as refused or in error, a change to a protected user that
+    policy forbids, a fact the plan depends on that has moved, a fresh plan that is itself
+    refused (errors, limits), or a saved change the fresh plan does not make.
+    """
     desired = load_tenant_or_raise(folder)
-    if plan.tenant.lower() != desired.config.domain.lower():
-        raise StalePlanError(f"the plan is for {plan.tenant}, this folder is "
-                             f"{desired.config.domain}")
-    connection = connect(desired.config, read_only=False)
-    live = read_for(desired, connection, plan.users, progress,
-                    tenant=any(c.user == TENANT for c in plan.changes))
-    moved = moved_facts(plan, live)
-    if moved:
+    config = desired.config
+    if plan.tenant.lower() != config.domain.lower():
+        raise StalePlanError(f"the plan is for {plan.tenant}, this folder is {config.domain}")
+    if plan.errors or plan.refusals:
+        reasons = [str(e) for e in plan.errors] + list(plan.refusals)
+        raise StalePlanError("the plan was refused when it was made: " + "; ".join(reasons))
+    guarded = protected_changes(plan, config.policy.protected_users)
+    if guarded:
+        raise StalePlanError(f"the plan changes a protected user (policy.protectedUsers in "
+                             f"{config.source.file}): {listing(guarded)}")
+    connection = connect(config, read_only=False)
+    whole = any(c.user == TENANT for c in plan.changes)
+    try:
+        live = read_for(desired, connection, plan.users, progress, tenant=whole)
+        fresh = judged_plan(desired, live, selected(desired, tuple(plan.users)), tenant=whole)
+        _judge_saved(plan, fresh, live)
+    except BaseException:
         connection.close()
-        raise StalePlanError("the tenant changed since the plan was made: " + "; ".join(moved))
+        raise
     run = PlanRun(desired, connection, live, plan)
     return run, run_apply(run, progress)
 
@@ -142,3 +163,16 @@ def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
                 found.append(_found(change, entry.get("Caller") or "unknown",
                                     entry.get("RunDate"), entry.get("CmdletName")))
     return found
+
+
+def _judge_saved(saved: Plan, fresh: Plan, live: LiveState) -> None:
+    moved = moved_facts(saved, live)
+    if moved:
+        raise StalePlanError("the tenant changed since the plan was made: " + "; ".join(moved))
+    if fresh.errors or fresh.refusals:
+        reasons = [str(e) for e in fresh.errors] + list(fresh.refusals)
+        raise StalePlanError("a fresh plan made now is refused: " + "; ".join(reasons))
+    extra = unplanned_changes(saved, fresh)
+    if extra:
+        raise StalePlanError(f"{len(extra)} saved change(s) are not what a fresh plan makes "
+                             f"now: {listing(extra)}")

@@ -1,7 +1,15 @@
-"""The saved plan (JSON, `format: 1`): what `plan --out` writes and `apply --plan` reads."""
+"""The saved plan (JSON, `format: 1`): what `plan --out` writes and `apply --plan` reads.
+
+Every plan file carries a `seal`: the SHA-256 of its content (canonical JSON of every other
+key). A file whose seal does not match was edited after `reconciler plan` wrote it and is
+refused as foreign. The seal is an integrity check, not a signature: whoever can write the
+file can recompute it, which is why `apply --plan` also re-judges every saved plan against a
+fresh one (reconcile.apply_saved).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -35,8 +43,17 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def seal(data: dict[str, Any]) -> str:
+    """The content hash of a plan document (every key but `seal`, canonical JSON)."""
+    body = {k: v for k, v in data.items() if k != "seal"}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def dumps(plan: Plan) -> str:
-    return json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    data = plan_to_json(plan)
+    data["seal"] = seal(data)
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def save(plan: Plan, path: Path) -> None:
@@ -50,6 +67,18 @@ def load(path: Path) -> Plan:
         raise PlanFileError(f"{path}: cannot read the plan ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PlanFileError(f"{path}: not a reconciler plan (format {FORMAT} expected)")
+    if data.get("seal") != seal(data):
+        raise PlanFileError(f"{path}: refused as foreign: its content does not match its seal "
+                            "(the file was edited after `reconciler plan` wrote it, or was not "
+                            "written by it)")
+    try:
+        return _plan_of(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanFileError(f"{path}: not a reconciler plan (malformed field: {exc})") \
+            from exc
+
+
+def _plan_of(data: dict[str, Any]) -> Plan:
     plan = Plan(tenant=data["tenant"], created_at=data["createdAt"])
     plan.changes = [Change.from_json(c) for c in data.get("changes", [])]
     plan.scheduled = [Scheduled(**s) for s in data.get("scheduled", [])]
