@@ -67,6 +67,9 @@ def load(path: Path) -> Plan:
         raise PlanFileError(f"{path}: cannot read the plan ({exc})") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PlanFileError(f"{path}: not a reconciler plan (format {FORMAT} expected)")
+    if "seal" not in data:
+        raise PlanFileError(f"{path}: not a reconciler plan (it has no seal; plans written "
+                            "before plan files were sealed must be made again)")
     if data.get("seal") != seal(data):
         raise PlanFileError(f"{path}: refused as foreign: its content does not match its seal "
                             "(the file was edited after `reconciler plan` wrote it, or was not "
