@@ -195,3 +195,39 @@ def test_a_deleted_user_is_listed_restored_or_purged_for_good(tenant):
     delta = get(em, "/users/delta?$select=displayName").json()
     removed = [u for u in delta["value"] if u["id"] == users[4]]
     assert removed == [{"id": users[4], "@removed": {"reason": "deleted"}}]
+
+
+def test_mailbox_settings_patch_merges_and_refuses_what_graph_refuses():
+    em = emulator()
+    user = Seeder(em).mailbox_user()
+    path = f"/users/{user}/mailboxSettings"
+    hours = {"daysOfWeek": ["monday"], "startTime": "09:00:00.0000000",
+             "endTime": "17:00:00.0000000", "timeZone": {"name": "Pacific Standard Time"}}
+    assert send(em, "PATCH", path, {"workingHours": hours}, {}).status_code == 200
+    assert send(em, "PATCH", path, {"workingHours": {"startTime": "10:00:00.0000000"}},
+                {}).status_code == 200
+    stored = get(em, path).json()["workingHours"]
+    assert stored == {**hours, "startTime": "10:00:00.0000000"}  # the rest kept
+    replies = {"status": "scheduled",
+               "scheduledStartDateTime": {"dateTime": "2026-12-20T17:00:00", "timeZone": "UTC"},
+               "scheduledEndDateTime": {"dateTime": "2026-12-10T08:00:00", "timeZone": "UTC"}}
+    for bad in ({"automaticRepliesSetting": replies},
+                {"workingHours": {"daysOfWeek": ["funday"]}},
+                {"workingHours": {"endTime": "08:00:00.0000000"}},
+                {"timeZone": "Mars/Olympus_Mons"},
+                {"workingHours": {"timeZone": {"name": "Nowhere Time"}}}):
+        reply = send(em, "PATCH", path, bad, {})
+        assert reply.status_code == 400, bad
+    assert get(em, path).json()["workingHours"]["startTime"] == "10:00:00.0000000"
+    assert send(em, "PATCH", path, {"timeZone": "Europe/Paris"}, {}).status_code == 200
+
+
+def test_a_phone_method_is_read_by_id():
+    em = emulator()
+    user = Seeder(em).user()
+    added = send(em, "POST", f"/users/{user}/authentication/phoneMethods",
+                 {"phoneNumber": "+1 2065555555", "phoneType": "mobile"}, {}).json()
+    path = f"/users/{user}/authentication/phoneMethods/{added['id']}"
+    assert get(em, path).json()["phoneNumber"] == "+1 2065555555"
+    assert send(em, "DELETE", path, None, {}).status_code == 204
+    assert get(em, path).status_code == 404

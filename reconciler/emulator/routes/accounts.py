@@ -86,6 +86,17 @@ def add_phone_method(em: Emulator, request: Request, key: str) -> Response:
     return Response.of_json(201, method)
 
 
+@router.route("GET", V1 + "/users/{key}/authentication/phoneMethods/{method}")
+def get_phone_method(em: Emulator, request: Request, key: str, method: str) -> Response:
+    user = find_user(em, key)
+    found = em.store.item(user["id"], "phoneMethod", method)
+    if found is None:
+        raise _method_error(f"Phone method '{method}' not found.", 404)
+    return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#users('"
+                                  f"{user['id']}')/authentication/phoneMethods/$entity",
+                                  **found})
+
+
 @router.route("PATCH", V1 + "/users/{key}/authentication/phoneMethods/{method}")
 def update_phone_method(em: Emulator, request: Request, key: str, method: str) -> Response:
     user = find_user(em, key)

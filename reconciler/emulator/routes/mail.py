@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import TYPE_CHECKING, Any
+from zoneinfo import available_timezones
 
-from reconciler.emulator import odata
+from reconciler.emulator import csdl, odata
 from reconciler.emulator.routes.common import V1, find_user, mailbox_user, no_me, user_target
 from reconciler.emulator.rules import image_format
 from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request
@@ -248,30 +250,77 @@ def get_mailbox_setting(em: Emulator, request: Request, key: str, part: str) -> 
 
 @router.route("PATCH", V1 + "/users/{key}/mailboxSettings")
 def update_mailbox_settings(em: Emulator, request: Request, key: str) -> Response:
+    """Update mailboxSettings: complex values are merged (properties not sent keep their
+    values), every value is checked against the CSDL's types and enums, a schedule or
+    working hours ending before they start and an unknown time zone are refused."""
     user = mailbox_user(em, key)
     body = {k: v for k, v in (request.json() or {}).items() if not k.startswith("@")}
     settings = _settings(em, user["id"])
     if "userPurpose" in body:
         raise bad_request("The property 'userPurpose' is read-only.", code="ErrorInvalidRequest")
+    if isinstance(body.get("automaticRepliesSetting"), dict):  # Outlook reads enums in any case
+        body["automaticRepliesSetting"] = _normalise_replies(body["automaticRepliesSetting"])
+    problems = csdl.problems(body, "mailboxSettings")
+    if problems:
+        raise bad_request(f"Invalid value in the request: {problems[0]}.",
+                          code="ErrorInvalidRequest")
     changed = {}
     for name, value in body.items():
         if name not in settings:
             raise bad_request(f"The property '{name}' does not exist on type "
                               "'microsoft.graph.mailboxSettings'.", code="ErrorInvalidRequest")
-        if name == "automaticRepliesSetting":
-            value = {**settings[name], **_normalise_replies(value)}
-            if value["status"] == "scheduled" and not (
-                    value.get("scheduledStartDateTime") and value.get("scheduledEndDateTime")):
-                raise bad_request("Scheduled automatic replies need a start and an end.",
-                                  code="ErrorInvalidRequest")
-        changed[name] = (settings[name], value)
-        settings[name] = value
+        merged = _merge(settings[name], value)
+        changed[name] = (settings[name], merged)
+        settings[name] = merged
+    _check_settings(settings)
     em.store.put_item(user["id"], "mailboxSettings", "settings", settings)
     em.audit(request, "Update mailbox settings", user_target(user),
              {k: v for k, v in changed.items()}, service="Exchange")
     return Response.of_json(200, {"@odata.context": f"{request.origin}/v1.0/$metadata#users('"
                                   f"{user['id']}')/mailboxSettings",
                                   **{k: settings[k] for k in body}})
+
+
+def _merge(current: Any, sent: Any) -> Any:
+    """PATCH of a complex value: sent properties replace, the others keep their values."""
+    if isinstance(current, dict) and isinstance(sent, dict):
+        return {**current, **{k: _merge(current.get(k), v) for k, v in sent.items()}}
+    return sent
+
+
+_WINDOWS_ZONE = re.compile(r"^[A-Z][A-Za-z .()+\-]* Standard Time$|^UTC([+-]\d{2})?$")
+
+
+def _known_zone(name: Any) -> bool:
+    """An IANA zone (zoneinfo) or a Windows zone name, the two forms Graph accepts."""
+    if not isinstance(name, str) or not name:
+        return False
+    return name in available_timezones() or bool(_WINDOWS_ZONE.match(name))
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    def invalid(message: str) -> GraphError:
+        return bad_request(message, code="ErrorInvalidRequest")
+
+    if not _known_zone(settings.get("timeZone")):
+        raise invalid(f"The time zone '{settings.get('timeZone')}' is not valid.")
+    replies = settings.get("automaticRepliesSetting") or {}
+    start, end = replies.get("scheduledStartDateTime"), replies.get("scheduledEndDateTime")
+    if replies.get("status") == "scheduled" and not (start and end):
+        raise invalid("Scheduled automatic replies need a start and an end.")
+    for stamp in (start, end):
+        if stamp and not _known_zone(stamp.get("timeZone")):
+            raise invalid(f"The time zone '{stamp.get('timeZone')}' is not valid.")
+    if start and end and str(end.get("dateTime")) <= str(start.get("dateTime")) and \
+            start.get("timeZone") == end.get("timeZone"):
+        raise invalid("The scheduled end time must be after the scheduled start time.")
+    hours = settings.get("workingHours") or {}
+    if hours:
+        if not _known_zone((hours.get("timeZone") or {}).get("name")):
+            raise invalid(f"The time zone '{(hours.get('timeZone') or {}).get('name')}' is "
+                          "not valid.")
+        if str(hours.get("endTime")) <= str(hours.get("startTime")):
+            raise invalid("The working hours end time must be after the start time.")
 
 
 def _normalise_replies(value: dict[str, Any]) -> dict[str, Any]:
