@@ -19,6 +19,7 @@ from reconciler.desired.model import DesiredTenant, DesiredUser
 from reconciler.desired.problems import InputError
 from reconciler.graph.connect import Connection, connect
 from reconciler.live.audits import read_audits, read_exchange_audits, who
+from reconciler.live.cache import DeltaCache, cache_dir
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
 from reconciler.plan.change import TENANT, Change, Plan
@@ -46,8 +47,12 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     wanted = set(upns)
     users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
     anchors = {u.upn.lower(): u.id for u in users if u.id}
-    return read_live(connection.graph, reads_for(users, desired.config if tenant else None),
-                     exchange=connection.exchange, progress=progress, anchors=anchors)
+    config = desired.config
+    where = cache_dir(config.folder, config.graph_url)
+    cache = DeltaCache(where, config.tenant_id, config.graph_url) if where else None
+    return read_live(connection.graph, reads_for(users, config if tenant else None),
+                     exchange=connection.exchange, progress=progress, anchors=anchors,
+                     cache=cache)
 
 
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,

@@ -246,7 +246,12 @@ class Store:
                 f"SELECT user_id, manager_id FROM managers WHERE user_id IN ({marks})", chunk))
         return found
 
+    def touch(self, object_id: str) -> None:
+        """A change held outside the object's row (manager, licenses) shows in delta."""
+        self.db.execute("UPDATE objects SET seq=? WHERE id=?", (self.next_seq(), object_id))
+
     def set_manager(self, user_id: str, manager_id: str | None) -> None:
+        self.touch(user_id)
         if manager_id is None:
             self.db.execute("DELETE FROM managers WHERE user_id=?", (user_id,))
         else:
@@ -267,6 +272,7 @@ class Store:
         return found
 
     def set_license(self, user_id: str, sku_id: str, disabled_plans: list[str] | None) -> None:
+        self.touch(user_id)
         if disabled_plans is None:
             self.db.execute("DELETE FROM licenses WHERE user_id=? AND sku_id=?", (user_id, sku_id))
         else:

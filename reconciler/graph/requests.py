@@ -122,6 +122,12 @@ def deleted_users() -> ApiRequest:
 
 
 @operation()
+def users_delta() -> ApiRequest:
+    """Users with their manager as a delta round (the warm-read cache resumes it)."""
+    return ApiRequest("GET", f"/users/delta?$select={USER_SELECT},manager")
+
+
+@operation()
 def groups_delta() -> ApiRequest:
     return ApiRequest("GET", "/groups/delta?$select=id,displayName,mail,mailEnabled,"
                              "securityEnabled,groupTypes,onPremisesSyncEnabled,members")

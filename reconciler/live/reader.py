@@ -13,6 +13,7 @@ from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.properties import group_kind
+from reconciler.live.cache import DeltaCache, fold_group, fold_user
 from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
 from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
@@ -23,15 +24,23 @@ Progress = Callable[[str], None]
 
 
 def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | None = None,
-              progress: Progress | None = None,
-              anchors: dict[str, str] | None = None) -> LiveState:
+              progress: Progress | None = None, anchors: dict[str, str] | None = None,
+              cache: DeltaCache | None = None) -> LiveState:
     """Read what `reads` names: the collections, then the per-user reads (batched or
-    bounded) for the UPNs each names (EVERY_USER: all)."""
+    bounded) for the UPNs each names (EVERY_USER: all). With a `cache`, users (with
+    managers) and groups (with members) come from delta rounds resumed from its links."""
     say = progress or (lambda _message: None)
     state = LiveState()
     wanted = reads.collections
-    _read_users(graph, state, Collection.MANAGERS in wanted)
-    say(f"read: users={len(state.users)}")
+    how = ""
+    if cache is not None:
+        _read_cached(graph, state, cache, Collection.GROUPS in wanted)
+        how = " (" + ", ".join(f"{k} {'warm' if v else 'cold'}"
+                               for k, v in cache.warm.items()) + ")"
+        wanted = wanted - {Collection.GROUPS}
+    else:
+        _read_users(graph, state, Collection.MANAGERS in wanted)
+    say(f"read: users={len(state.users)}{how}")
     state.anchor(anchors or {})  # before per-user reads: a renamed user is read by its id
     every = {u.upn for u in state.users.values()}
     per_user = {read: set(every) if EVERY_USER in upns else upns
@@ -70,28 +79,46 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
         read_outlook(graph, state, per_user.get(PerUser.CALENDAR, ()),
                      per_user.get(PerUser.REPLIES, ()))
         say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
-    state.read = {c.value for c in wanted} | {"users"}
+    state.read = {c.value for c in reads.collections} | {"users"}
     return state
+
+
+def _read_cached(graph: GraphClient, state: LiveState, cache: DeltaCache,
+                 groups: bool) -> None:
+    """Users with managers and (when wanted) groups with members, from delta rounds."""
+    for item in cache.read(graph, "users", api.users_delta().path, fold_user).values():
+        state.users[item["id"]] = _live_user(dict(item))
+    if groups:
+        for item in cache.read(graph, "groups", api.groups_delta().path, fold_group).values():
+            state.groups[item["id"]] = LiveGroup(
+                item["id"], item.get("displayName") or "", item.get("mail"), group_kind(item),
+                bool(item.get("onPremisesSyncEnabled")), set(item.get("members") or ()))
+    cache.save()
 
 
 def _read_users(graph: GraphClient, state: LiveState, managers: bool) -> None:
     request = api.list_users(with_manager=managers)
     for item in graph.list(request.path):
-        licenses: dict[str, list[str]] = {}
-        inherited: set[str] = set()
-        for assignment in item.get("licenseAssignmentStates") or []:
-            if assignment.get("assignedByGroup"):
-                inherited.add(assignment["skuId"])
-            else:
-                licenses[assignment["skuId"]] = list(assignment.get("disabledPlans") or [])
-        if not item.get("licenseAssignmentStates"):
-            licenses = {a["skuId"]: list(a.get("disabledPlans") or [])
-                        for a in item.get("assignedLicenses") or []}
-        manager = item.pop("manager", None)
-        state.users[item["id"]] = LiveUser(
-            item["id"], item["userPrincipalName"], item,
-            manager_id=manager.get("id") if isinstance(manager, dict) else None,
-            licenses=licenses, inherited_licenses=inherited)
+        state.users[item["id"]] = _live_user(item)
+
+
+def _live_user(item: dict[str, Any]) -> LiveUser:
+    """A user listing item (its manager, if read, folded in as `manager`) as a LiveUser."""
+    licenses: dict[str, list[str]] = {}
+    inherited: set[str] = set()
+    for assignment in item.get("licenseAssignmentStates") or []:
+        if assignment.get("assignedByGroup"):
+            inherited.add(assignment["skuId"])
+        else:
+            licenses[assignment["skuId"]] = list(assignment.get("disabledPlans") or [])
+    if not item.get("licenseAssignmentStates"):
+        licenses = {a["skuId"]: list(a.get("disabledPlans") or [])
+                    for a in item.get("assignedLicenses") or []}
+    manager = item.pop("manager", None)
+    return LiveUser(
+        item["id"], item["userPrincipalName"], item,
+        manager_id=manager.get("id") if isinstance(manager, dict) else None,
+        licenses=licenses, inherited_licenses=inherited)
 
 
 def _read_groups(graph: GraphClient, state: LiveState) -> None:

@@ -1,0 +1,173 @@
+"""Warm reads: Graph delta links for users (with manager) and groups (with members), kept
+between runs so a plan reads only what changed since the last one.
+
+One JSON file per tenant and Graph endpoint holds, per collection, the deltaLink and the
+objects as of that link. A warm read follows the link and folds the changes into the saved
+objects; a link Graph no longer honours (410 Gone, `syncStateNotFound`, `resyncRequired`)
+or a cache file that is unreadable, of another format, tenant or endpoint is dropped and
+the collection read cold, so a stale cache costs requests, never a wrong plan. Any other
+error propagates as it would on a cold read. The file is replaced atomically, so a crashed
+or concurrent run leaves a whole file (the last writer's), whose links are all valid.
+
+Where: `$RECONCILER_CACHE_DIR` when set (point `actions/cache` at it), else
+`<tenant folder>/.reconciler/cache/`. Tenants on the in-process emulator (`emulator:`
+URLs) are re-seeded freely, so for them the cache is used only when the variable is set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.graph.client import GraphClient
+from reconciler.graph.errors import GraphError
+
+log = logging.getLogger(__name__)
+ENVIRONMENT = "RECONCILER_CACHE_DIR"
+FORMAT = 1
+# Delta pages as large as Graph serves them (the default is 100-200 objects a page).
+PAGE_HEADERS = {"Prefer": "odata.maxpagesize=999"}
+# What Graph answers for a deltaLink it no longer honours: read the collection again.
+_RESYNC = {"syncStateNotFound", "resyncRequired", "syncStateInvalid", "invalidDeltaToken"}
+
+Objects = dict[str, dict[str, Any]]
+Fold = Callable[[Objects, dict[str, Any]], None]
+
+
+def cache_dir(folder: Path, graph_url: str) -> Path | None:
+    """Where this tenant's delta links live, or None when the cache is off."""
+    configured = os.environ.get(ENVIRONMENT)
+    if configured:
+        return Path(configured)
+    if graph_url.startswith("emulator:"):
+        return None
+    return folder / ".reconciler" / "cache"
+
+
+class DeltaCache:
+    """The saved delta rounds of one tenant at one Graph endpoint."""
+
+    def __init__(self, directory: Path, tenant_id: str, graph_url: str) -> None:
+        self.tenant_id, self.graph_url = tenant_id.lower(), graph_url
+        digest = hashlib.sha256(f"{self.tenant_id}|{graph_url}".encode()).hexdigest()[:16]
+        self.path = directory / f"delta-{digest}.json"
+        self.data = self._load()
+        self.warm: dict[str, bool] = {}  # collection -> whether this run read it warm
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict) or data.get("format") != FORMAT or \
+                data.get("tenant") != self.tenant_id or data.get("graph") != self.graph_url:
+            return {}
+        return data
+
+    def read(self, graph: GraphClient, name: str, path: str, fold: Fold) -> Objects:
+        """Every object of collection `name`: the saved ones with the changes since their
+        link folded in, or (no usable link) a cold delta round from `path`."""
+        saved = self.data.get(name)
+        if isinstance(saved, dict) and _ours(graph, saved.get("link")) and \
+                isinstance(saved.get("objects"), dict):
+            try:
+                objects, link = _round(graph, saved["link"], saved["objects"], fold)
+                self._keep(name, objects, link, warm=True)
+                return objects
+            except GraphError as exc:
+                if exc.code not in _RESYNC and not 400 <= exc.status < 500:
+                    raise  # a cold read is always right; a client error on our link
+                    # (expired, malformed, refused) is reason enough to make one
+                log.info("delta link for %s expired (%s): reading it cold", name, exc.code)
+        objects, link = _round(graph, path, {}, fold)
+        self._keep(name, objects, link, warm=False)
+        return objects
+
+    def _keep(self, name: str, objects: Objects, link: str, *, warm: bool) -> None:
+        self.warm[name] = warm
+        if link:
+            self.data[name] = {"link": link, "objects": objects}
+        else:  # no deltaLink came back: nothing to resume from next time
+            self.data.pop(name, None)
+
+    def save(self) -> None:
+        """Write the file atomically (owner-only: it holds directory data)."""
+        self.data.update(format=FORMAT, tenant=self.tenant_id, graph=self.graph_url)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".delta-")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(self.data, out, separators=(",", ":"), default=_jsonable)
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+
+def _ours(graph: GraphClient, link: object) -> bool:
+    """A saved link is followed (with our token) only to the endpoint we are reading."""
+    if not isinstance(link, str):
+        return False
+    base, target = httpx.URL(graph.url("/")), httpx.URL(link)
+    return (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, set):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _round(graph: GraphClient, url: str, saved: Objects, fold: Fold) -> tuple[Objects, str]:
+    """Follow one delta round from `url`, folding each change into a copy of `saved`."""
+    objects = {key: dict(value) for key, value in saved.items()}
+    link = ""
+    for page in _pages(graph, url):
+        for item in page.get("value", []):
+            fold(objects, item)
+        link = page.get("@odata.deltaLink", link)
+    return objects, link
+
+
+def _pages(graph: GraphClient, url: str) -> Iterator[dict[str, Any]]:
+    return graph.pages(url, headers=PAGE_HEADERS)
+
+
+def fold_user(objects: Objects, item: dict[str, Any]) -> None:
+    """A users/delta item: removed, or its properties (and manager@delta) merged."""
+    if "@removed" in item:
+        objects.pop(item["id"], None)
+        return
+    item = dict(item)
+    refs = item.pop("manager@delta", None)
+    user = objects.setdefault(item["id"], {})
+    user.update(item)
+    if refs is not None:
+        current = [r["id"] for r in refs if "@removed" not in r]
+        user["manager"] = {"id": current[0]} if current else None
+
+
+def fold_group(objects: Objects, item: dict[str, Any]) -> None:
+    """A groups/delta item: removed, or its properties merged and members@delta applied."""
+    if "@removed" in item:
+        objects.pop(item["id"], None)
+        return
+    item = dict(item)
+    refs = item.pop("members@delta", [])
+    group = objects.setdefault(item["id"], {})
+    members = set(group.get("members") or ())
+    group.update(item)
+    for ref in refs:
+        if "@removed" in ref:
+            members.discard(ref["id"])
+        else:
+            members.add(ref["id"])
+    group["members"] = members
