@@ -75,7 +75,11 @@ def user_document(user: LiveUser, state: LiveState) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     for area in AREAS:
         if not isinstance(area.import_user, Nothing):
-            doc.update(area.import_user(user, state))
+            for key, value in area.import_user(user, state).items():
+                if isinstance(value, dict) and isinstance(doc.get(key), dict):
+                    doc[key] = {**doc[key], **value}  # two areas share a key (mailbox)
+                else:
+                    doc[key] = value
     order = list(load_schema("user")["properties"])
     return dict(sorted(doc.items(), key=lambda kv: order.index(kv[0])
                        if kv[0] in order else len(order)))

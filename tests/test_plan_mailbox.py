@@ -82,7 +82,8 @@ def test_a_user_without_a_mailbox_is_an_error_at_plan_not_halfway(tmp_path, seed
     plan = plan_of(folder)
     assert [(e.path, e.message) for e in plan.errors] == [
         ("calendar.permissions", "carol@contoso.com has no mailbox (it needs a license with "
-         "Exchange Online, or to be a shared mailbox already): nothing is planned for it")]
+         "Exchange Online, or to be a shared, room or equipment mailbox already): nothing "
+         "is planned for it")]
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 1
     assert audits(folder) == []
 

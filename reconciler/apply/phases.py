@@ -16,7 +16,8 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("profile", "profile fields and extension attributes, one PATCH per user; the leave "
                 "date from signIn.blockAt. Before licenses: they need usageLocation"),
     ("manager", "manager links: the manager may be a user created above"),
-    ("mailbox to shared", "a mailbox becomes shared before licenses change, so removing "
+    ("mailbox to shared", "a mailbox becomes shared (or room, equipment) before licenses "
+                          "change, so removing "
                           "its license never deletes the mailbox"),
     ("licenses", "one assignLicense per user, after usageLocation is set"),
     ("mailbox to user", "back to a user mailbox after licensing: it needs its license "
@@ -28,6 +29,8 @@ PHASES: tuple[tuple[str, str], ...] = (
     ("phone adds", "mobile before alternateMobile (Entra requires a mobile first)"),
     ("mailbox grants", "FullAccess, SendAs, SendOnBehalf and forwarding: the mailbox "
                        "exists and has its type"),
+    ("mailbox settings", "quotas and proxy addresses, once the mailbox exists and has its "
+                         "type"),
     ("automatic replies", "mailbox settings, after the mailbox exists"),
     ("calendar grants", "calendar adds and changes, after the mailbox exists"),
     ("group removals", "removals after every add"),

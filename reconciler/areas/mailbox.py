@@ -1,5 +1,5 @@
-"""Exchange-only mailbox settings: type (user/shared), forwarding, FullAccess, SendAs,
-SendOnBehalf. Written through the Exchange admin API, one cmdlet per change."""
+"""Exchange-only mailbox settings: type (user, shared, room, equipment), forwarding,
+FullAccess, SendAs, SendOnBehalf. Written through the Exchange admin API, one cmdlet per change."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ if TYPE_CHECKING:
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
-TYPES = {"user": "UserMailbox", "shared": "SharedMailbox"}
+TYPES = {"user": "UserMailbox", "shared": "SharedMailbox", "room": "RoomMailbox",
+         "equipment": "EquipmentMailbox"}
+TYPE_PARAMETER = {"user": "Regular", "shared": "Shared", "room": "Room",
+                  "equipment": "Equipment"}
+
+
+def mailbox_type(box: dict[str, Any]) -> str:
+    """The YAML name of a mailbox's RecipientTypeDetails (anything else reads as user)."""
+    details = box.get("RecipientTypeDetails")
+    return next((name for name, value in TYPES.items() if value == details), "user")
 RIGHTS = ("fullAccess", "sendAs", "sendOnBehalf")
 
 
@@ -42,7 +51,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     assert live is not None and live.mailbox is not None
     box = live.mailbox
     if user.manages("mailbox.type"):
-        current = "shared" if box.get("RecipientTypeDetails") == "SharedMailbox" else "user"
+        current = mailbox_type(box)
         if current != user.mailbox_type:
             ctx.add(user, "mailboxType", "change", "type", current, user.mailbox_type,
                     apply={"type": user.mailbox_type}, facts=[f"mailbox:{live.id}"])
@@ -139,8 +148,7 @@ def _permissions(ctx: PlanContext, user: DesiredUser, live: LiveUser, right: str
 def _cmdlets(change: Change) -> list[tuple[str, dict[str, Any]]]:
     mailbox, detail = change.user, change.apply
     if change.kind == "mailboxType":
-        return [("Set-Mailbox", {"Identity": mailbox,
-                                 "Type": "Shared" if detail["type"] == "shared" else "Regular"})]
+        return [("Set-Mailbox", {"Identity": mailbox, "Type": TYPE_PARAMETER[detail["type"]]})]
     if change.kind == "forwarding":
         wanted = detail["forwarding"]
         if wanted is None:
@@ -191,7 +199,8 @@ def apply_exchange(ctx: ApplyContext, changes: list[Change]) -> None:
 
 
 def _to_shared(change: Change) -> bool:
-    return change.apply.get("type") == "shared"
+    """To a mailbox that needs no license (shared, room, equipment)."""
+    return change.apply.get("type") != "user"
 
 
 def _send_on_behalf(box: dict[str, Any]) -> list[str]:
@@ -220,8 +229,8 @@ def import_user(user: LiveUser, _state: LiveState) -> dict[str, Any]:
     if box is None:
         return {}
     out: dict[str, Any] = {}
-    if box.get("RecipientTypeDetails") == "SharedMailbox":
-        out["type"] = "shared"
+    if mailbox_type(box) != "user":
+        out["type"] = mailbox_type(box)
     forward = str(box.get("ForwardingSmtpAddress") or "").removeprefix("smtp:")
     if forward:
         out["forwarding"] = {"address": forward,

@@ -34,7 +34,8 @@ def mailbox_ready(ctx: PlanContext, user: DesiredUser, live: LiveUser | None,
             ctx.plan.warnings.append(warning)
         return False
     ctx.error(user, path, f"{user.upn} has no mailbox (it needs a license with Exchange "
-              "Online, or to be a shared mailbox already): nothing is planned for it")
+              "Online, or to be a shared, room or equipment mailbox already): nothing is "
+              "planned for it")
     return False
 
 

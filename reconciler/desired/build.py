@@ -102,6 +102,15 @@ def build_user(
             )
             for index, item in enumerate((data.get("calendar") or {}).get("permissions") or [])
         ],
+        mailbox_addresses=list(mailbox.get("addresses") or []),
+        mailbox_quota=dict(mailbox.get("quota") or {}),
+        calendars={
+            name: [model.CalendarPermission(
+                user=item["user"], role=item["role"], window=_window(item),
+                path=("calendar", "calendars", name, index))
+                for index, item in enumerate(items or [])]
+            for name, items in ((data.get("calendar") or {}).get("calendars") or {}).items()
+        },
         phone_methods=dict(phones),
         sign_in=_sign_in(data.get("signIn")),
         actions=[

@@ -108,6 +108,9 @@ class DesiredUser:
     forwarding: dict[str, Any] | None = None
     automatic_replies: dict[str, Any] | None = None
     calendar_permissions: list[CalendarPermission] = field(default_factory=list)
+    mailbox_addresses: list[str] = field(default_factory=list)  # secondary smtp: entries
+    mailbox_quota: dict[str, str] = field(default_factory=dict)  # issueWarning... -> size
+    calendars: dict[str, list[CalendarPermission]] = field(default_factory=dict)  # by name
     phone_methods: dict[str, str | None] = field(default_factory=dict)
     sign_in: SignIn | None = None
     actions: list[Action] = field(default_factory=list)
