@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -156,3 +158,164 @@ def validate_changed_command(files: tuple[Path, ...]) -> None:
     if problems:
         raise click.exceptions.Exit(1)
     click.echo(f"{len(folders)} tenant folder(s) valid.")
+
+
+def _handoff(work: Callable[[], Any]) -> Any:
+    from reconciler.handoff import HandoffError
+
+    try:
+        return work()
+    except (HandoffError, gitops.GitError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _repo(repo: str | None) -> str:
+    value = repo or os.environ.get("GITHUB_REPOSITORY")
+    if not value:
+        raise click.UsageError("--repo OWNER/NAME is needed outside GitHub Actions "
+                               "(GITHUB_REPOSITORY is not set)")
+    return value
+
+
+def _output(**values: object) -> None:
+    """Step outputs for the workflow ($GITHUB_OUTPUT), when there is one."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.writelines(f"{key}={value}\n" for key, value in values.items())
+
+
+@ci.command("save-plan")
+@click.argument("tenant_dir")
+@click.option("--plan", "plan_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The plan JSON the pull request was reviewed with.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to upload as the artifact.")
+@click.option("--pr", type=int, default=None, help="The pull request's number.")
+@click.option("--head-sha", default=None, help="The pull request's head commit.")
+def save_plan_command(tenant_dir: str, plan_file: Path, out: Path, pr: int | None,
+                      head_sha: str | None) -> None:
+    """Keep the reviewed plan with the git tree of TENANT_DIR it was made from (the PR job).
+
+    Prints the artifact name to upload OUT under (also as step output `name`).
+
+    \b
+    Example:
+      reconciler ci save-plan tenants/contoso --plan plan.json --out artifact --pr 7
+    """
+    from reconciler import handoff
+
+    read_plan(plan_file)  # a plan, not an empty or foreign file
+    review = _handoff(lambda: handoff.save(tenant_dir, plan_file, out, pr=pr,
+                                           head_sha=head_sha))
+    name = handoff.artifact_name(tenant_dir)
+    _output(name=name, tree=review["tree"])
+    click.echo(name)
+
+
+@ci.command("fetch-plan")
+@click.argument("tenant_dir")
+@click.option("--commit", required=True, help="The merged commit (github.sha).")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--repo", default=None, help="OWNER/NAME (default: GITHUB_REPOSITORY).")
+@click.option("--workflow", default="plan.yml", show_default=True,
+              help="The workflow that plans pull requests.")
+def fetch_plan_command(tenant_dir: str, commit: str, out: Path, repo: str | None,
+                       workflow: str) -> None:
+    """Download the plan the merged pull request was reviewed with (the apply job).
+
+    Refuses when COMMIT did not come from a pull request or its plan run left no plan for
+    TENANT_DIR. Step outputs: `pr`, `head-sha`, `run-id`.
+
+    \b
+    Example:
+      reconciler ci fetch-plan tenants/contoso --commit "$GITHUB_SHA" --out reviewed
+    """
+    from reconciler import handoff
+
+    found = _handoff(lambda: handoff.fetch(tenant_dir, commit, out, _repo(repo), workflow))
+    _output(pr=found.pr, **{"head-sha": found.head_sha, "run-id": found.run_id})
+    click.echo(f"Fetched the plan of pull request #{found.pr} (run {found.run_id}).",
+               err=True)
+
+
+@ci.command("check-plan")
+@click.argument("tenant_dir")
+@click.option("--artifact", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Append the plan as Markdown here (the job summary approvers read).")
+def check_plan_command(tenant_dir: str, artifact: Path, summary: Path | None) -> None:
+    """Refuse unless the artifact's plan was made from TENANT_DIR exactly as merged.
+
+    \b
+    Example:
+      reconciler ci check-plan tenants/contoso --artifact reviewed --summary summary.md
+    """
+    from reconciler import handoff
+
+    review = _handoff(lambda: handoff.check(tenant_dir, artifact))
+    plan = read_plan(artifact / handoff.PLAN_FILE)
+    if summary is not None:
+        body = gitops.comment_body(plan, _cut(handoff.artifact_name(tenant_dir)), tenant_dir)
+        with summary.open("a", encoding="utf-8") as handle:
+            handle.write(f"Plan reviewed on pull request #{review.get('pullRequest')}, made "
+                         f"from tree `{review['tree'][:12]}` of `{tenant_dir}`: approve to "
+                         "apply exactly this.\n\n" + body.split("\n", 1)[1] + "\n")
+    click.echo(f"{tenant_dir}: the merged folder is the one planned (tree "
+               f"{review['tree'][:12]}).")
+
+
+@ci.command("comment")
+@click.argument("body_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pr", type=int, required=True, help="The pull request's number.")
+@click.option("--repo", default=None, help="OWNER/NAME (default: GITHUB_REPOSITORY).")
+def comment_command(body_file: Path, pr: int, repo: str | None) -> None:
+    """Post BODY_FILE on the pull request, updating the comment with the same marker line.
+
+    \b
+    Example:
+      reconciler ci comment comment.md --pr 7
+    """
+    from reconciler import handoff
+
+    done = _handoff(lambda: handoff.post_comment(_repo(repo), pr, body_file))
+    click.echo(f"Comment {done} on pull request #{pr}.")
+
+
+@ci.command("report")
+@click.argument("tenant_dir")
+@click.option("--exit-code", "code", type=int, required=True,
+              help="The exit code of `reconciler apply` (or of the step that refused).")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="What apply printed (stdout and stderr).")
+@click.option("--artifact", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The plan artifact (its review.json names the pull request).")
+@click.option("--pr", type=int, default=None, help="The pull request to report to.")
+@click.option("--commit", default=None, help="The commit to report to.")
+@click.option("--repo", default=None, help="OWNER/NAME (default: GITHUB_REPOSITORY).")
+def report_command(tenant_dir: str, code: int, log_file: Path | None, artifact: Path | None,
+                   pr: int | None, commit: str | None, repo: str | None) -> None:
+    """Post the apply's result (applied, failed, refused, with counts) to the pull request
+    and the commit.
+
+    \b
+    Example:
+      reconciler ci report tenants/contoso --exit-code 0 --log apply.log --pr 7
+    """
+    from reconciler import handoff
+
+    review = None
+    if artifact is not None and (artifact / handoff.REVIEW_FILE).is_file():
+        review = json.loads((artifact / handoff.REVIEW_FILE).read_text(encoding="utf-8"))
+    log = log_file.read_text(encoding="utf-8", errors="replace") \
+        if log_file is not None and log_file.is_file() else ""
+    body = handoff.report_body(tenant_dir, code, log, review)
+    target = Path(os.environ.get("RUNNER_TEMP", ".")) / "reconciler-report.md"
+    target.write_text(body, encoding="utf-8")
+    number = pr or (review or {}).get("pullRequest")
+    if number:
+        _handoff(lambda: handoff.post_comment(_repo(repo), int(number), target))
+    if commit:
+        _handoff(lambda: handoff.post_commit_comment(_repo(repo), commit, target))
+    click.echo(body, nl=False)

@@ -265,7 +265,7 @@ def failure_comment(key: str, tenant_dir: str, log: str, cut: Cut | None = None)
     elif errors:
         out += ["The plan stopped before it could read the tenant; nothing was sent. "
                 "What went wrong and the fix:", ""]
-        out += [f"> {_quote(line)}" for line in errors]
+        out += [f"> {quote_line(line)}" for line in errors]
         out.append("")
     else:
         out += ["The plan stopped without saying why; nothing was sent. Its log is below; "
@@ -290,7 +290,7 @@ def _is_problem(line: str) -> bool:
     return len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit()
 
 
-def _quote(line: str) -> str:
+def quote_line(line: str) -> str:
     return line.replace("<", "&lt;").replace(">", "&gt;")
 
 
