@@ -129,9 +129,13 @@ def issue_body(plan: Plan, run_url: str | None = None, cut: Cut | None = None) -
     """The drift issue: what differs, who changed it, and how to resolve it."""
     lines = [marker("drift", plan.tenant), f"## Drift in `{plan.tenant}`", ""]
     counts = plan.summary
-    lines.append(f"The live tenant differs from git: {counts['add']} to add, "
-                 f"{counts['change']} to change, {counts['remove']} to remove (as `reconciler "
-                 "apply` would do it).")
+    if plan.errors:
+        lines.append(f"The desired state has {len(plan.errors)} error(s): what differs is "
+                     "not applicable until the errors are fixed.")
+    else:
+        lines.append(f"The live tenant differs from git: {counts['add']} to add, "
+                     f"{counts['change']} to change, {counts['remove']} to remove (as "
+                     "`reconciler apply` would do it).")
     lines.append("")
     lines.append("Resolve it by changing the YAML to match (a pull request), or by applying "
                  "git again; the issue closes itself when a scheduled run finds no drift.")

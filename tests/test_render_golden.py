@@ -64,3 +64,19 @@ def test_privileged_changes_come_first_in_markdown(plan):
     for line in ("- user: bob@contoso.com", "- directoryRole: User Administrator",
                  "~ profile.accountEnabled: true -> false"):
         assert text.index(line) < text.index("#### Changes")
+
+
+def test_a_plan_with_errors_says_so_in_every_headline(tmp_path):
+    folder = make_tenant(tmp_path, {"alice": "userPrincipalName: alice@contoso.com\n"
+                                             "groups: [Engneering, Approvers, Staff]\n"})
+    plan = plan_of(folder)
+    assert plan.errors
+    text, markdown, data = render_text(plan), render_markdown(plan), dumps(plan)
+    headline = ("1 error in the desired state: nothing will be applied. Changes: not "
+                "applicable until the errors are fixed.")
+    assert text.splitlines()[0] == headline and text.splitlines()[-1] == headline
+    assert markdown.splitlines()[2] == f"**{headline}**"
+    assert '"summary": "not applicable until the errors are fixed"' in data
+    assert f'"headline": "{headline}"' in data
+    for shown in (text, markdown, data):
+        assert "No changes" not in shown

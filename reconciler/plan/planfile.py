@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.desired.problems import Problem
 from reconciler.plan.change import Change, Note, Plan, Scheduled
+from reconciler.render.lines import NOT_APPLICABLE, summary_line
 
 FORMAT = 1
 
@@ -29,7 +30,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "format": FORMAT,
         "tenant": plan.tenant,
         "createdAt": plan.created_at,
-        "summary": plan.summary,
+        "headline": summary_line(plan),
+        "summary": NOT_APPLICABLE if plan.errors else plan.summary,
         "changes": [c.to_json() for c in plan.changes],
         "scheduled": [s.to_json() for s in plan.scheduled],
         "notes": [n.to_json() for n in plan.notes],

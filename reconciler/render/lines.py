@@ -111,7 +111,19 @@ def attribution_lines(plan: Plan) -> list[str]:
             for a in plan.attribution]
 
 
+NOT_APPLICABLE = "not applicable until the errors are fixed"
+
+
+def errors_headline(plan: Plan) -> str:
+    count = len(plan.errors)
+    return (f"{count} error{'s' if count != 1 else ''} in the desired state: nothing will be "
+            f"applied. Changes: {NOT_APPLICABLE}.")
+
+
 def summary_line(plan: Plan) -> str:
+    """The plan's headline; with errors it says so, and never "No changes"."""
+    if plan.errors:
+        return errors_headline(plan)
     if not plan.changes:
         return "No changes. The tenant matches the desired state."
     counts = plan.summary

@@ -29,6 +29,8 @@ def render_text(plan: Plan, colour: bool = False) -> str:
         return line
 
     out: list[str] = []
+    if plan.errors:  # said first as well as last: the counts below do not apply
+        out += [summary_line(plan), ""]
     if plan.changes:
         used = sorted({c.op for c in plan.changes}, key=list(LEGEND).index)
         out.append("reconciler will perform the following actions "
