@@ -114,6 +114,7 @@ def _runtime_error(summary: str, advice: str) -> int:
 
 def guarded(work: Callable[[], int]) -> int:
     """Run a command body; input, sign-in and service errors become exit 1 with advice."""
+    from reconciler.apply.lock import LockLostError, TenantLockedError
     from reconciler.desired.problems import InputError
     from reconciler.graph.errors import AuthError, GraphError, ReadOnlyError, UnreachableError
     from reconciler.plan.planfile import PlanFileError
@@ -137,6 +138,12 @@ def guarded(work: Callable[[], int]) -> int:
     except GraphError as exc:
         return _runtime_error(str(exc), "nothing more was sent; the request-id identifies "
                               "the failure to Microsoft support")
+    except TenantLockedError as exc:
+        return _runtime_error(str(exc), "nothing was sent; run again when it has finished (a "
+                              "lock whose holder died is taken over once its lease expires)")
+    except LockLostError as exc:
+        return _runtime_error(str(exc), "run again: the next apply finishes what this one "
+                              "left")
     except StalePlanError as exc:
         return _runtime_error(f"refused: {exc}", "make a new plan (reconciler plan --out) "
                               "and review it again")

@@ -10,6 +10,7 @@ from pathlib import Path
 from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
+from reconciler.apply.lock import lock_tenant
 from reconciler.apply.stale import listing, moved_facts, protected_changes, unplanned_changes
 from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
@@ -66,11 +67,17 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         raise InputError([source.problem((), f"--user {upn}: no file in {folder}/users "
                                              "describes this user") for upn in missing])
     connection = connect(desired.config, read_only=True, write_identity=writable)
-    live = read_for(desired, connection, [u.upn for u in users], progress, tenant=not only)
-    plan = judged_plan(desired, live, users, tenant=not only)
-    if writable:
-        connection.graph.read_only = False
-        connection.exchange.read_only = False
+    try:
+        if writable:  # an apply follows: hold the tenant before reading what to change
+            connection.graph.read_only = False
+            connection.exchange.read_only = False
+            lock_tenant(connection, desired.config)
+        live = read_for(desired, connection, [u.upn for u in users], progress,
+                        tenant=not only)
+        plan = judged_plan(desired, live, users, tenant=not only)
+    except BaseException:
+        connection.close()
+        raise
     return PlanRun(desired, connection, live, plan)
 
 
@@ -88,6 +95,8 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContex
     config = run.desired.config
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
                        config.folder, progress)
+    if run.connection.lock is not None:
+        ctx.guard = run.connection.lock.check  # no write after the lock is lost
     trail = Trail(config.audit_file, config.domain, config.folder, clock.now)
     ctx.on_outcome.append(trail.write)  # each outcome on disk as soon as it is known
     try:
@@ -119,6 +128,7 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
     connection = connect(config, read_only=False)
     whole = any(c.user == TENANT for c in plan.changes)
     try:
+        lock_tenant(connection, config)  # held before reading what to change
         live = read_for(desired, connection, plan.users, progress, tenant=whole)
         fresh = judged_plan(desired, live, selected(desired, tuple(plan.users)), tenant=whole)
         _judge_saved(plan, fresh, live)
@@ -126,7 +136,11 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
         connection.close()
         raise
     run = PlanRun(desired, connection, live, plan)
-    return run, run_apply(run, progress)
+    try:
+        return run, run_apply(run, progress)
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _found(change: Change, by: str, at: object, activity: object) -> dict:

@@ -17,6 +17,7 @@ from tests.tenancy import audits, cli_run, make_tenant, oid, plan_of, store
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PHOTO_PUT = r"/users/[^/]+/photo/\$value$"
 ALICE = oid("alice@contoso.com")
+SHORT_LEASE = {"RECONCILER_LOCK_LEASE_SECONDS": "2"}
 
 
 def activities(folder, name: str) -> list[dict]:
@@ -67,7 +68,7 @@ def new_users(count: int) -> dict[str, str]:
 def test_the_trail_of_an_apply_killed_mid_way_names_every_write_it_had_settled(tmp_path):
     folder = make_tenant(tmp_path, new_users(24))
     with served(folder, "latency=40ms"):
-        process = apply_process(folder)
+        process = apply_process(folder, env=SHORT_LEASE)
         wait_for(lambda: len(activities(folder, "Add user")) >= 8)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -81,7 +82,11 @@ def test_the_trail_of_an_apply_killed_mid_way_names_every_write_it_had_settled(t
         assert recorded <= created <= sent  # every write that landed was announced first
         assert len(created - recorded) <= 4  # only the writes in flight (4 at a time)
         assert len(recorded) >= 4
-        again = apply_process(folder)
+        refused = apply_process(folder, env=SHORT_LEASE)  # the dead run's lease still holds
+        assert refused.wait(timeout=60) == 1
+        assert "is locked by another apply" in refused.stderr.read()
+        time.sleep(2.5)  # its lease expires: the next apply takes the lock over
+        again = apply_process(folder, env=SHORT_LEASE)
         assert again.wait(timeout=60) == 0, again.stderr.read()
     adds = Counter(a["targetResources"][0]["userPrincipalName"]
                    for a in activities(folder, "Add user"))

@@ -61,6 +61,7 @@ class ApplyContext:
         self.ids.update(self.live.aliases)  # renamed by `id`: changes name the new UPN
         self._outcomes: dict[int, Outcome] = {}  # change id -> its outcome, in record order
         self.on_outcome: list[Callable[[Outcome], None]] = []  # e.g. the audit trail
+        self.guard: Callable[[], None] = lambda: None  # raises to stop before a write
 
     @property
     def outcomes(self) -> list[Outcome]:
@@ -89,6 +90,7 @@ class ApplyContext:
     def sending(self, changes: list[Change]) -> None:
         """Tell the listeners (the audit trail) these changes' write is about to go out, so
         a run killed before the reply still leaves a line for a write that may have landed."""
+        self.guard()
         for change in changes:
             outcome = Outcome(change, SENDING)
             for listener in self.on_outcome:

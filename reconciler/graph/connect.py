@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -30,9 +31,16 @@ class Connection:
     exchange: ExchangeClient
     http: httpx.Client
     emulator: object | None = None  # the in-process Emulator, when there is one
+    lock: Any = None  # the tenant apply lock (apply/lock.py) while an apply holds it
 
     def close(self) -> None:
-        self.http.close()
+        """Give back the tenant lock (if held), then close the connection."""
+        lock, self.lock = self.lock, None
+        try:
+            if lock is not None:
+                lock.release()
+        finally:
+            self.http.close()
 
 
 def graph_url(config: TenantConfig, environ: Mapping[str, str] | None = None) -> str:

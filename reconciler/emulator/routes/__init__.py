@@ -16,6 +16,7 @@ def build_router() -> Router:
         groups,
         intune,
         mail,
+        organization,
         policies,
         reports,
         sharepoint,
@@ -24,6 +25,6 @@ def build_router() -> Router:
 
     router = Router()
     for module in (users, groups, delta, directory, mail, accounts, exchange, intune, apps,
-                   sharepoint, reports, policies, calendars):
+                   sharepoint, reports, policies, calendars, organization):
         router.include(module.router)
     return router
