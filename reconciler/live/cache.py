@@ -10,8 +10,9 @@ error propagates as it would on a cold read. The file is replaced atomically, so
 or concurrent run leaves a whole file (the last writer's), whose links are all valid.
 
 Where: `$RECONCILER_CACHE_DIR` when set (point `actions/cache` at it), else
-`<tenant folder>/.reconciler/cache/`. Tenants on the in-process emulator (`emulator:`
-URLs) are re-seeded freely, so for them the cache is used only when the variable is set.
+`<tenant folder>/.reconciler/cache/`; `off` turns it off. Tenants on the in-process
+emulator (`emulator:` URLs) are re-seeded freely, so for them the cache is used only when
+the variable is set.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ Fold = Callable[[Objects, dict[str, Any]], None]
 def cache_dir(folder: Path, graph_url: str) -> Path | None:
     """Where this tenant's delta links live, or None when the cache is off."""
     configured = os.environ.get(ENVIRONMENT)
+    if configured == "off":
+        return None
     if configured:
         return Path(configured)
     if graph_url.startswith("emulator:"):
