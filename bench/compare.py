@@ -12,7 +12,8 @@ counts; RU from Graph's `x-ms-resource-unit` header). Scenarios:
 - cold plan, no cache: users listed with `$expand=manager` (100 a page under the model),
   the reader's strategy when the cache is off;
 - cold plan: delta rounds from an empty cache (users with manager 999 a page);
-- warm plan: the links the cold plan left, no drift; warm plan after edits: after out-of-band edits (20 titles, 20 memberships);
+- warm plan: the links the cold plan left, no drift; warm plan after edits: after
+  out-of-band edits (20 titles, 20 memberships);
 - apply: 1,000 group memberships and 200 profile edits added to the YAML, then plan + apply;
 - per-user reader and Terraform-style refresh: measured on `--sample` users and scaled up;
 - msgraph-sdk script: run when msgraph-sdk is installed, else said so.
