@@ -36,6 +36,10 @@ def build_tenant_config(
                     limits.get("maxRemovalsPercent", model.DEFAULT_MAX_REMOVALS_PERCENT)
                 ),
                 removals_floor=limits.get("removalsFloor", model.DEFAULT_REMOVALS_FLOOR),
+                kinds=tuple(sorted(
+                    (name, model.KindLimit(own.get("maxRemovalsPercent"),
+                                           own.get("removalsFloor")))
+                    for name, own in (limits.get("kinds") or {}).items())),
             ),
             photo_max_bytes=photo.get("maxBytes", model.DEFAULT_PHOTO_MAX_BYTES),
             photo_formats=tuple(photo.get("formats", model.DEFAULT_PHOTO_FORMATS)),

@@ -129,10 +129,27 @@ class DesiredUser:
 
 
 @dataclass(frozen=True)
+class KindLimit:
+    """`policy.limits.kinds.<name>`: one kind's own thresholds (None: the tenant-wide one)."""
+
+    max_removals_percent: float | None = None
+    removals_floor: int | None = None
+
+
+@dataclass(frozen=True)
 class Limits:
     max_changes: int = DEFAULT_MAX_CHANGES
     max_removals_percent: float = DEFAULT_MAX_REMOVALS_PERCENT
     removals_floor: int = DEFAULT_REMOVALS_FLOOR
+    kinds: tuple[tuple[str, KindLimit], ...] = ()  # (name in policy.limits.kinds, limit)
+
+    def of_kind(self, name: str) -> tuple[float, int]:
+        """(max removals percent, floor) for one kind: its own, else the tenant-wide ones."""
+        own = dict(self.kinds).get(name, KindLimit())
+        percent = own.max_removals_percent
+        floor = own.removals_floor
+        return (self.max_removals_percent if percent is None else percent,
+                self.removals_floor if floor is None else floor)
 
 
 @dataclass(frozen=True)
