@@ -21,6 +21,9 @@ $(NODE_STAMP): package.json
 demo: $(STAMP)
 	$(BIN)/python -m reconciler.demo
 
+# zizmor (offline) audits the workflows and the action; tests/test_workflows.py runs it again
+# with actionlint, and on the templates.
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/zizmor --offline --min-severity medium --no-progress .github/workflows action.yml
 	$(BIN)/pytest

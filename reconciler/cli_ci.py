@@ -31,6 +31,7 @@ def ci() -> None:
 def tenants_command(root: Path, as_json: bool) -> None:
     """List every tenant folder under ROOT."""
     found = gitops.tenants(root)
+    _output(tenants=json.dumps(found))
     click.echo(json.dumps(found) if as_json else "\n".join(found))
 
 
@@ -61,6 +62,7 @@ def changed_tenants_command(base: str, head: str, default_branch: str | None, ro
         click.echo(f"note: no earlier commit to compare {head} with: every tenant counts as "
                    "changed.", err=True)
     found = gitops.changed_tenants(paths, root, gitops.tenants(Path(root)))
+    _output(tenants=json.dumps(found))
     click.echo(json.dumps(found) if as_json else "\n".join(found))
 
 
