@@ -10,11 +10,28 @@ path into `request.cast` and `request.count_segment`, and functions are named ba
 
 from __future__ import annotations
 
+import re
+
 from reconciler.emulator import csdl
 from reconciler.emulator.wire import GraphError, Request
 
 V1 = "/v1.0/"
 _SKIP = {"$ref", "$value", "$batch", "$metadata"}
+_KEY_IN_PARENTHESES = re.compile(r"^([A-Za-z]\w*)\((?:(\w+)=)?'?([^')]+)'?\)$")
+
+
+def _split_keys(segments: list[str]) -> list[str]:
+    """`directoryRoles(roleTemplateId='x')` -> directoryRoles, roleTemplateId=x, and
+    `users('id')` -> users, id: OData's key-as-parentheses form, which the SDKs use."""
+    out = []
+    for segment in segments:
+        found = _KEY_IN_PARENTHESES.match(segment)
+        if found:
+            name, alternate, key = found.groups()
+            out += [name, f"{alternate}={key}" if alternate else key]
+        else:
+            out.append(segment)
+    return out
 
 
 def segment_not_found(segment: str) -> GraphError:
@@ -27,12 +44,13 @@ def normalise(request: Request) -> None:
     request.count_segment = False
     if not request.path.startswith(V1):
         return
-    segments = request.path[len(V1):].rstrip("/").split("/")
+    segments = _split_keys(request.path[len(V1):].rstrip("/").split("/"))
     if not segments or segments[0] in _SKIP:
         return
     model = csdl.model()
     first = segments[0]
     if first not in model.entity_sets:
+        request.path = V1 + "/".join(segments)
         return  # not a Graph entity set: the router answers
     current: str | None = model.entity_sets[first]
     collection = first not in model.singletons
