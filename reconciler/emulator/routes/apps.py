@@ -53,11 +53,12 @@ def list_service_principals(em: Emulator, request: Request) -> Response:
 
 @router.route("GET", V1 + "/servicePrincipals/{sp}")
 def get_service_principal(em: Emulator, request: Request, sp: str) -> Response:
+    if sp.startswith("appId="):  # servicePrincipals(appId='...'), split by paths.normalise
+        return get_service_principal_by_app_id(em, request, sp.removeprefix("appId="))
     found = _principal(em, sp)
     return Response.of_json(200, odata.select(found, odata.select_fields(request), None))
 
 
-@router.route("GET", V1 + r"/servicePrincipals\(appId={app}\)")
 def get_service_principal_by_app_id(em: Emulator, request: Request, app: str) -> Response:
     """`servicePrincipals(appId='...')`: the alternate key."""
     app_id = unquote(app).strip("'")
