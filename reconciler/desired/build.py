@@ -70,7 +70,8 @@ def build_user(
                           or any(k.startswith(t + ".") for t in from_defaults))
     mailbox = data.get("mailbox") or {}
     permissions = mailbox.get("permissions") or {}
-    phones = (data.get("authentication") or {}).get("phoneMethods") or {}
+    authentication = data.get("authentication") or {}
+    phones = authentication.get("phoneMethods") or {}
     user = model.DesiredUser(
         upn=data["userPrincipalName"],
         state=data.get("state", "present"),
@@ -116,6 +117,11 @@ def build_user(
             for name, items in ((data.get("calendar") or {}).get("calendars") or {}).items()
         },
         phone_methods=dict(phones),
+        devices=_entries(data.get("devices"), ("devices",), ("name", "id")),
+        applications=_entries(data.get("applications"), ("applications",), ("app",)),
+        share_point=_entries(data.get("sharePoint"), ("sharePoint",), ("site",)),
+        email_method=authentication.get("emailMethod"),
+        authenticator_devices=tuple(authentication.get("authenticatorDevices") or ()),
         sign_in=_sign_in(data.get("signIn")),
         actions=[
             model.Action(

@@ -112,6 +112,11 @@ class DesiredUser:
     mailbox_quota: dict[str, str] = field(default_factory=dict)  # issueWarning... -> size
     calendars: dict[str, list[CalendarPermission]] = field(default_factory=dict)  # by name
     phone_methods: dict[str, str | None] = field(default_factory=dict)
+    devices: list[Entry] = field(default_factory=list)  # by `name` (deviceName) or `id`
+    applications: list[Entry] = field(default_factory=list)  # `app`; extra: `role`
+    share_point: list[Entry] = field(default_factory=list)  # `site`; extra: `group`
+    email_method: str | None = None
+    authenticator_devices: tuple[str, ...] = ()
     sign_in: SignIn | None = None
     actions: list[Action] = field(default_factory=list)
     defaulted: frozenset[str] = frozenset()  # managed keys whose value came from `defaults`

@@ -42,7 +42,7 @@ class RedirectingTransport(httpx.BaseTransport):
         self.inner = inner or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.url.host in MICROSOFT_HOSTS:
+        if request.url.host in MICROSOFT_HOSTS or request.url.host.endswith(".sharepoint.com"):
             request.headers["X-Forwarded-Proto"] = request.url.scheme
             request.headers["Host"] = request.url.host
             request.url = request.url.copy_with(scheme=self.origin.scheme, host=self.origin.host,

@@ -25,6 +25,13 @@ CERT_PATH_VARIABLE = "RECONCILER_CERT_PATH"
 CERT_THUMBPRINT_VARIABLE = "RECONCILER_CERT_THUMBPRINT"
 
 
+def scopes_for(resource: str) -> list[str]:
+    """`graph`, `exchange`, or `sharepoint:https://{tenant}.sharepoint.com` (one host each)."""
+    if resource.startswith("sharepoint:"):
+        return [resource.removeprefix("sharepoint:").rstrip("/") + "/.default"]
+    return SCOPES[resource]
+
+
 class NoAuth:
     """For an anonymous emulator: no Authorization header at all."""
 
@@ -47,7 +54,7 @@ class MsalAuth:
 
     def token(self, resource: str) -> str | None:
         with self.lock, _signing_in(self.tenant_id):
-            result = self.app.acquire_token_for_client(scopes=SCOPES[resource])
+            result = self.app.acquire_token_for_client(scopes=scopes_for(resource))
         if "access_token" not in result:
             raise AuthError(
                 f"sign-in failed: {result.get('error')}: "
