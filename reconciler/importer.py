@@ -27,7 +27,8 @@ from reconciler.live.state import LiveState, LiveUser
 def import_reads(upns: set[str]) -> Reads:
     """Everything an import writes from: every collection, the per-user reads for `upns`."""
     return Reads(set(Collection), {read: set(upns) for read in
-                                   (PerUser.PHONES, PerUser.CALENDAR, PerUser.FULL_ACCESS)})
+                                   (PerUser.PHONES, PerUser.CALENDAR, PerUser.FULL_ACCESS,
+                                    PerUser.APP_ROLES, PerUser.DEVICES)})
 
 
 class _Dumper(yaml.SafeDumper):
@@ -45,7 +46,8 @@ def import_users(folder: Path, only: tuple[str, ...] = (),
     wanted = set(only) or {EVERY_USER}
     try:
         state = read_live(connection.graph, import_reads(wanted),
-                          exchange=connection.exchange, progress=progress)
+                          exchange=connection.exchange, sharepoint=connection.sharepoint,
+                          progress=progress)
     finally:
         connection.close()
     chosen = {o.lower() for o in only}

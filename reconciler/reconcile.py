@@ -52,8 +52,8 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     where = cache_dir(config.folder, config.graph_url)
     cache = DeltaCache(where, config.tenant_id, config.graph_url) if where else None
     return read_live(connection.graph, reads_for(users, config if tenant else None),
-                     exchange=connection.exchange, progress=progress, anchors=anchors,
-                     cache=cache)
+                     exchange=connection.exchange, sharepoint=connection.sharepoint,
+                     progress=progress, anchors=anchors, cache=cache)
 
 
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,
@@ -71,6 +71,8 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         if writable:  # an apply follows: hold the tenant before reading what to change
             connection.graph.read_only = False
             connection.exchange.read_only = False
+            if connection.sharepoint is not None:
+                connection.sharepoint.read_only = False
             lock_tenant(connection, desired.config)
         live = read_for(desired, connection, [u.upn for u in users], progress,
                         tenant=not only)
@@ -94,7 +96,7 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContex
     each change's outcome and any generated passwords."""
     config = run.desired.config
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
-                       config.folder, progress)
+                       config.folder, progress, sharepoint=run.connection.sharepoint)
     if run.connection.lock is not None:
         ctx.guard = run.connection.lock.check  # no write after the lock is lost
     trail = Trail(config.audit_file, config.domain, config.folder, clock.now)

@@ -12,6 +12,7 @@ from reconciler.graph.client import GraphClient, WriteResult
 from reconciler.graph.errors import GraphError
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.requests import ApiRequest
+from reconciler.graph.sharepoint import SharePointClient
 from reconciler.live.state import LiveState
 from reconciler.plan.change import Change
 
@@ -54,6 +55,7 @@ class ApplyContext:
     ids: dict[str, str] = field(default_factory=dict)  # upn (lower) -> object id
     failed_users: set[str] = field(default_factory=set)
     secrets: list[tuple[str, str]] = field(default_factory=list)  # (upn, generated password)
+    sharepoint: SharePointClient | None = None
 
     def __post_init__(self) -> None:
         for user in self.live.users.values():

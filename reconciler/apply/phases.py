@@ -33,11 +33,16 @@ PHASES: tuple[tuple[str, str], ...] = (
                          "type"),
     ("automatic replies", "mailbox settings, after the mailbox exists"),
     ("calendar grants", "calendar adds and changes, after the mailbox exists"),
+    ("workplace adds", "enterprise app assignments, Intune primary users and SharePoint "
+                       "site groups: the user exists, and Intune wants its licence first"),
     ("group removals", "removals after every add"),
     ("mailbox grant removals", "after grants, so a swap never leaves nobody"),
     ("calendar removals", "after calendar grants"),
     ("role removals", "after role adds (never a moment with no Global Administrator)"),
     ("phone removals", "alternateMobile before mobile (the reverse of adds)"),
+    ("authentication methods", "the password-reset email and Authenticator removals, after "
+                               "phone adds so a swap never leaves the user without a method"),
+    ("workplace removals", "apps, devices and site groups taken after every add"),
     ("sign-in block", "after the removals a block asks for, before one-shot actions: "
                       "revokeSessions must come after the block to end every session"),
     ("actions", "one-shot actions after the user's other changes, in file order"),

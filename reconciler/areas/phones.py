@@ -113,7 +113,7 @@ def _type_order(change: Change) -> int:
 
 AREA = Area(
     name="phones",
-    keys=("authentication",),
+    keys=("authentication.phoneMethods",),
     kinds=(Kind("phoneMethod", 130, label="phoneMethods", label_target=True,
                 heading="phone methods", quoted=True, relation=True, order=_type_order),),
     facts={"phones": of_user(_numbers, "phone methods")},

@@ -17,6 +17,7 @@ from reconciler.graph.errors import AuthError
 from reconciler.graph.exchange import EXCHANGE_ROOT, ExchangeClient
 from reconciler.graph.retry import RetryPolicy
 from reconciler.graph.sender import Sender, TokenProvider
+from reconciler.graph.sharepoint import SharePointClient
 
 GRAPH_URL_VARIABLE = "RECONCILER_GRAPH_URL"
 SEED_FILE = "emulator-seed.json"
@@ -32,6 +33,7 @@ class Connection:
     http: httpx.Client
     emulator: object | None = None  # the in-process Emulator, when there is one
     lock: Any = None  # the tenant apply lock (apply/lock.py) while an apply holds it
+    sharepoint: SharePointClient | None = None
 
     def close(self) -> None:
         """Give back the tenant lock (if held), then close the connection."""
@@ -116,7 +118,9 @@ def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = 
     exchange = ExchangeClient(http, tokens, config.tenant_id, root=exchange_root,
                               read_only=read_only,
                               sender=Sender(http, tokens, "exchange", policy=policy))
-    return Connection(graph, exchange, http, emulator)
+    sharepoint = SharePointClient(http, tokens, auth_method=config.auth_method,
+                                  read_only=read_only, policy=policy)
+    return Connection(graph, exchange, http, emulator, sharepoint)
 
 
 def emulator_database(config: TenantConfig) -> Path | None:

@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 GRAPH_OBJECT = "https://graph.microsoft.com/v1.0/directoryObjects/"
+BETA = "https://graph.microsoft.com/beta"  # the few writes Graph offers only on beta
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,givenName,surname,mailNickname,mail,otherMails,userType,"
@@ -188,8 +189,9 @@ def get_automatic_replies(user_id: str) -> ApiRequest:
 
 @operation(_U)
 def list_auth_methods(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", f"/users/{user_id}/authentication/methods?$select=id,phoneNumber,"
-                             "phoneType")
+    """Every method: phones, the SSPR email, Authenticator registrations (with their names
+    and registration times), so no $select (the collection is polymorphic and small)."""
+    return ApiRequest("GET", f"/users/{user_id}/authentication/methods")
 
 
 @operation("2026-10-23T00:00:00Z")
@@ -418,3 +420,112 @@ def add_extension(user_id: str, body: dict[str, Any]) -> ApiRequest:
                         "opentypeextension-update reference page")
 def update_extension(user_id: str, name: str, body: dict[str, Any]) -> ApiRequest:
     return ApiRequest("PATCH", f"/users/{user_id}/extensions/{name}", body)
+
+
+# enterprise applications, Intune devices, email and Authenticator methods ---------------------
+_SP = "8e881353-1735-45af-af21-ee1344582a4d"
+_ROLE = "ef7437e6-4f94-4a0a-a110-a439eb2aa8f7"
+_DEVICE = "c0ffee00-0001-4a4a-8b8b-000000000042"
+EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f"  # the one email method's fixed id
+GRAPH_BETA_USER = "https://graph.microsoft.com/beta/users/"
+
+
+@operation(undocumented="the corpus has no servicePrincipal list example; the request follows "
+                        "graph-contract.md section 22.2 ($select of the documented properties)")
+def list_service_principals() -> ApiRequest:
+    return ApiRequest("GET", "/servicePrincipals?$select=id,appId,displayName,appRoles,"
+                             "appRoleAssignmentRequired,accountEnabled&$top=999")
+
+
+@operation(_U, undocumented="the corpus has no appRoleAssignments example; the request follows "
+                            "graph-contract.md section 22.1 (user-list-approleassignments)")
+def list_app_role_assignments(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/users/{user_id}/appRoleAssignments?$select=id,appRoleId,"
+                             "principalId,principalType,principalDisplayName,resourceId,"
+                             "resourceDisplayName,createdDateTime")
+
+
+@operation(_U, _SP, _ROLE, undocumented="the corpus has no appRoleAssignments example; the "
+                                        "request follows user-post-approleassignments")
+def assign_app_role(user_id: str, resource_id: str, app_role_id: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/appRoleAssignments",
+                      {"principalId": user_id, "resourceId": resource_id,
+                       "appRoleId": app_role_id})
+
+
+@operation(_U, "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE",
+           undocumented="the corpus has no appRoleAssignments example; the request follows "
+                        "user-delete-approleassignments")
+def remove_app_role_assignment(user_id: str, assignment_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/users/{user_id}/appRoleAssignments/{assignment_id}")
+
+
+@operation(undocumented="Intune is not in the corpus; the request follows graph-contract.md "
+                        "section 21.1 (managedDevices list with $select)")
+def list_managed_devices() -> ApiRequest:
+    return ApiRequest("GET", "/deviceManagement/managedDevices?$select=id,deviceName,userId,"
+                             "userPrincipalName,operatingSystem")
+
+
+@operation(_DEVICE, undocumented="Intune is not in the corpus; the request follows graph-"
+                                 "contract.md section 21.2 (the users navigation on v1.0)")
+def device_primary_user(device_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/deviceManagement/managedDevices/{device_id}/users?$select=id")
+
+
+@operation(_DEVICE, _U, undocumented="undocumented call (graph-contract.md section 21.2): the "
+                                     "Intune portal's and public scripts' beta users/$ref")
+def set_device_primary_user(device_id: str, user_id: str) -> ApiRequest:
+    return ApiRequest("POST", f"{BETA}/deviceManagement/managedDevices/{device_id}/users/$ref",
+                      {"@odata.id": GRAPH_BETA_USER + user_id})
+
+
+@operation(_DEVICE, undocumented="undocumented call (graph-contract.md section 21.2): the beta "
+                                 "users/$ref DELETE that makes a device shared")
+def clear_device_primary_user(device_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"{BETA}/deviceManagement/managedDevices/{device_id}/users/$ref")
+
+
+@operation(_U, "kim@contoso.com")
+def add_email_method(user_id: str, address: str) -> ApiRequest:
+    return ApiRequest("POST", f"/users/{user_id}/authentication/emailMethods",
+                      {"emailAddress": address})
+
+
+@operation(_U, "kim@contoso.com", undocumented="the corpus has no emailMethods PATCH example; "
+                                               "the request follows graph-contract.md 24.1")
+def update_email_method(user_id: str, address: str) -> ApiRequest:
+    return ApiRequest("PATCH", f"/users/{user_id}/authentication/emailMethods/{EMAIL_METHOD_ID}",
+                      {"emailAddress": address})
+
+
+@operation(_U, undocumented="the corpus has no emailMethods DELETE example; the request "
+                            "follows graph-contract.md section 24.1")
+def remove_email_method(user_id: str) -> ApiRequest:
+    return ApiRequest("DELETE",
+                      f"/users/{user_id}/authentication/emailMethods/{EMAIL_METHOD_ID}")
+
+
+@operation(_U, "_jpuR-TGZtk6aQCLF3BQjA2")
+def remove_authenticator(user_id: str, method_id: str) -> ApiRequest:
+    return ApiRequest("DELETE",
+                      f"/users/{user_id}/authentication/microsoftAuthenticatorMethods/{method_id}")
+
+
+@operation(_G, undocumented="the corpus has no group owners example; the request follows the "
+                            "group-list-owners reference page")
+def list_group_owners(group_id: str) -> ApiRequest:
+    return ApiRequest("GET", f"/groups/{group_id}/owners?$select=id")
+
+
+@operation(_G, _U, undocumented="the corpus has no group owners example; the request follows "
+                                "the group-post-owners reference page")
+def add_group_owner(group_id: str, user_id: str) -> ApiRequest:
+    return ApiRequest("POST", f"/groups/{group_id}/owners/$ref",
+                      {"@odata.id": GRAPH_OBJECT + user_id})
+
+
+@operation(_G, _U, undocumented="the corpus has no group owners example; the request follows "
+                                "the group-delete-owners reference page")
+def remove_group_owner(group_id: str, user_id: str) -> ApiRequest:
+    return ApiRequest("DELETE", f"/groups/{group_id}/owners/{user_id}/$ref")

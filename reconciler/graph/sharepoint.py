@@ -12,6 +12,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from reconciler.graph.errors import GraphError, ReadOnlyError
+from reconciler.graph.retry import RetryPolicy
 from reconciler.graph.sender import Sender, TokenProvider
 
 MEMBER_LOGIN = "i:0#.f|membership|"
@@ -42,8 +43,8 @@ class SharePointClient:
     """GET and POST against `{site}/_api/...`; errors carry SharePoint's own message."""
 
     def __init__(self, http: httpx.Client, tokens: TokenProvider, *, auth_method: str,
-                 read_only: bool = False) -> None:
-        self.http, self.tokens = http, tokens
+                 read_only: bool = False, policy: RetryPolicy | None = None) -> None:
+        self.http, self.tokens, self.policy = http, tokens, policy
         self.auth_method = auth_method
         self.read_only = read_only
         self._senders: dict[str, Sender] = {}
@@ -56,7 +57,8 @@ class SharePointClient:
                 "sharePoint: entries")
         host = urlsplit(site).netloc.lower()
         if host not in self._senders:
-            self._senders[host] = Sender(self.http, self.tokens, f"sharepoint:https://{host}")
+            self._senders[host] = Sender(self.http, self.tokens, f"sharepoint:https://{host}",
+                                         **({"policy": self.policy} if self.policy else {}))
         return self._senders[host]
 
     def request(self, method: str, site: str, tail: str, body: Any = None) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from reconciler.graph import requests as api
@@ -17,6 +17,15 @@ from reconciler.live.cache import DeltaCache, fold_group, fold_user
 from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
 from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
+from reconciler.live.workplace import (
+    read_app_roles,
+    read_devices,
+    read_service_principals,
+    read_sites,
+)
+
+if TYPE_CHECKING:
+    from reconciler.graph.sharepoint import SharePointClient
 
 log = logging.getLogger(__name__)
 STATE_EXTENSION = "io.reconciler.state"
@@ -24,6 +33,7 @@ Progress = Callable[[str], None]
 
 
 def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | None = None,
+              sharepoint: SharePointClient | None = None,
               progress: Progress | None = None, anchors: dict[str, str] | None = None,
               cache: DeltaCache | None = None) -> LiveState:
     """Read what `reads` names: the collections, then the per-user reads (batched or
@@ -73,6 +83,7 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
         policy = graph.get(api.get_authorization_policy().path)
         state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
     _read_per_user(graph, state, per_user)
+    _read_workplace(graph, sharepoint, state, reads, per_user)
     if Collection.MAILBOXES in wanted and exchange is not None:
         read_mailboxes(exchange, state)
         read_full_access(exchange, graph, state, per_user.get(PerUser.FULL_ACCESS, ()))
@@ -94,6 +105,22 @@ def _read_cached(graph: GraphClient, state: LiveState, cache: DeltaCache,
                 item["id"], item.get("displayName") or "", item.get("mail"), group_kind(item),
                 bool(item.get("onPremisesSyncEnabled")), set(item.get("members") or ()))
     cache.save()
+
+
+def _read_workplace(graph: GraphClient, sharepoint: SharePointClient | None, state: LiveState,
+                    reads: Reads, per_user: dict[PerUser, set[str]]) -> None:
+    """Enterprise apps, Intune devices and SharePoint sites (live/workplace.py)."""
+    def users(read: PerUser) -> list[LiveUser]:
+        found = (state.user_by_upn(upn) for upn in sorted(per_user.get(read, ())))
+        return [u for u in found if u is not None]
+
+    if Collection.SERVICE_PRINCIPALS in reads.collections:
+        read_service_principals(graph, state)
+    read_app_roles(graph, users(PerUser.APP_ROLES))
+    if Collection.DEVICES in reads.collections:
+        read_devices(graph, state, reads.devices, users(PerUser.DEVICES))
+    if reads.sites:
+        read_sites(sharepoint, graph, state, reads.sites)
 
 
 def _read_users(graph: GraphClient, state: LiveState, managers: bool) -> None:
@@ -159,6 +186,10 @@ def _store(read: PerUser, user: LiveUser, result: Any) -> None:
     elif read is PerUser.PHONES and result.ok:
         methods = result.body.get("value", [])
         user.phones = {m["phoneType"]: m for m in methods if m.get("phoneType")}
+        kinds = {str(m.get("@odata.type", "")).rsplit(".", 1)[-1]: m for m in methods}
+        user.email_method = kinds.get("emailAuthenticationMethod")
+        user.authenticators = [m for m in methods if str(m.get("@odata.type", "")).endswith(
+            "microsoftAuthenticatorAuthenticationMethod")]
         user.methods = sum(1 for m in methods if not m.get("phoneType") and "password"
                            not in str(m.get("@odata.type", "")))
     elif read is PerUser.PHOTO_PRESENCE:

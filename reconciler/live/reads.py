@@ -20,6 +20,8 @@ class Collection(Enum):
     SKUS = "skus"  # subscribed SKUs and their plans
     MAILBOXES = "mailboxes"  # Get-Mailbox and SendAs grants (Exchange)
     AUTHORIZATION_POLICY = "authorizationPolicy"  # the tenant's User settings (one GET)
+    SERVICE_PRINCIPALS = "servicePrincipals"  # enterprise apps and their app roles
+    DEVICES = "devices"  # Intune managed devices and the primary user of those that matter
 
 
 class PerUser(Enum):
@@ -31,9 +33,26 @@ class PerUser(Enum):
     FULL_ACCESS = "fullAccess"  # Get-MailboxPermission (needs MAILBOXES)
     CALENDAR = "calendar"  # calendarPermissions (needs MAILBOXES)
     REPLIES = "replies"  # automaticRepliesSetting (needs MAILBOXES)
+    APP_ROLES = "appRoles"  # appRoleAssignments (direct, and through direct groups)
+    DEVICES = "devices"  # primary user of the devices this user enrolled (needs DEVICES)
 
 
-Read = Collection | PerUser
+@dataclass(frozen=True)
+class Site:
+    """A SharePoint site's three default groups (and its Microsoft 365 group, if any): read
+    only for sites a file names, through SharePoint REST."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class Device:
+    """The primary user of the Intune devices with this deviceName or id (needs DEVICES)."""
+
+    ref: str
+
+
+Read = Collection | PerUser | Site | Device
 EVERY_USER = "*"
 
 
@@ -43,10 +62,16 @@ class Reads:
 
     collections: set[Collection] = field(default_factory=set)
     per_user: dict[PerUser, set[str]] = field(default_factory=dict)
+    sites: set[str] = field(default_factory=set)  # site URLs (site_root form)
+    devices: set[str] = field(default_factory=set)  # device names or ids named in files
 
     def add(self, read: Read, upn: str) -> None:
         if isinstance(read, Collection):
             self.collections.add(read)
+        elif isinstance(read, Site):
+            self.sites.add(read.url)
+        elif isinstance(read, Device):
+            self.devices.add(read.ref)
         else:
             self.per_user.setdefault(read, set()).add(upn)
 

@@ -23,6 +23,9 @@ class LiveUser:
     replies: dict[str, Any] | None = None  # automaticRepliesSetting
     phones: dict[str, dict[str, Any]] | None = None  # phoneType -> phone method
     methods: int = 0  # authentication methods other than phones and the password
+    email_method: dict[str, Any] | None = None  # the SSPR email method, if any
+    authenticators: list[dict[str, Any]] = field(default_factory=list)  # Authenticator apps
+    app_roles: list[dict[str, Any]] | None = None  # appRoleAssignments (incl. via groups)
 
     @property
     def synced(self) -> bool:
@@ -61,6 +64,31 @@ class LiveSku:
 
 
 @dataclass
+class LiveDevice:
+    """An Intune managed device; `primary` is the primary user's id read from the `users`
+    navigation (None: shared, or not read because no file and no managed user needs it)."""
+
+    id: str
+    name: str
+    enrolled_by: str | None  # the flat userId: the enrolling user, not always the primary
+    operating_system: str | None = None
+    primary: str | None = None
+    primary_read: bool = False
+
+
+@dataclass
+class LiveSite:
+    """A SharePoint site's default groups: claims login names (lower case) per group, and
+    for a group-connected site the Microsoft 365 group and its owners' ids."""
+
+    url: str
+    group_id: str | None
+    members: dict[str, set[str]] = field(default_factory=dict)  # visitors|members|owners
+    group_owners: set[str] = field(default_factory=set)
+    error: str | None = None  # why the site could not be read
+
+
+@dataclass
 class RoleAssignment:
     id: str
     role_id: str
@@ -77,6 +105,10 @@ class LiveState:
     assignments: list[RoleAssignment] = field(default_factory=list)
     skus: dict[str, LiveSku] = field(default_factory=dict)  # by skuId
     authorization_policy: dict[str, Any] | None = None  # policies/authorizationPolicy
+    service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
+    devices: dict[str, LiveDevice] = field(default_factory=dict)  # by managed device id
+    devices_error: str | None = None  # why Intune could not be read (no licence...)
+    sites: dict[str, LiveSite] = field(default_factory=dict)  # by site URL
     read: set[str] = field(default_factory=set)  # which areas were read
     # A file's `id` anchor whose live user has another UPN: new UPN (lower) -> id. The user
     # is found under the file's name, so the plan renames it rather than creating another.

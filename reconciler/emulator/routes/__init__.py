@@ -17,6 +17,7 @@ def build_router() -> Router:
         intune,
         mail,
         organization,
+        owners,
         policies,
         reports,
         sharepoint,
@@ -25,6 +26,6 @@ def build_router() -> Router:
 
     router = Router()
     for module in (users, groups, delta, directory, mail, accounts, exchange, intune, apps,
-                   sharepoint, reports, policies, calendars, organization):
+                   sharepoint, reports, policies, calendars, organization, owners):
         router.include(module.router)
     return router
