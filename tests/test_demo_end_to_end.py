@@ -45,19 +45,28 @@ def test_the_demo_plans_applies_and_then_has_no_changes(demo):
     assert writes(database) == before  # a second apply sends no write at all
 
 
-def test_the_demo_over_loopback_with_client_secret_sign_in(demo, tmp_path):
+def test_the_demo_over_loopback_with_msal_sign_in(demo, tmp_path):
+    """Certificate sign-in (SharePoint takes no other app-only proof) end to end; a client
+    secret signs in to Graph and Exchange but the demo's SharePoint entries are refused."""
+    from tests.test_auth import certificate
+
+    key_pem, cert_pem, thumbprint = certificate()
+    pem = tmp_path / "key.pem"
+    pem.write_text(key_pem)
     seed = json.loads((demo / "emulator-seed.json").read_text())
     seed["applications"] = [{"appId": CLIENT_ID, "displayName": "reconciler demo",
-                             "passwordCredentials": [{"secretText": SECRET}]}]
+                             "passwordCredentials": [{"secretText": SECRET}],
+                             "keyCredentials": [{"key": cert_pem}]}]
     emulator = Emulator(tmp_path / "served.db", seed=seed)
     origin, server = serve_in_background(emulator)
     try:
         tenant = (demo / "tenant.yaml").read_text()
         tenant = tenant.replace("url: emulator:.reconciler/emulator.db", f"url: {origin}")
-        tenant = tenant.replace("method: none              # the in-process emulator needs "
-                                "no sign-in", f"method: client_secret\n  clientId: {CLIENT_ID}")
-        (demo / "tenant.yaml").write_text(tenant)
-        env = {"RECONCILER_CLIENT_SECRET": SECRET}
+        by_certificate = tenant.replace("method: none              # the in-process emulator "
+                                        "needs no sign-in",
+                                        f"method: certificate\n  clientId: {CLIENT_ID}")
+        (demo / "tenant.yaml").write_text(by_certificate)
+        env = {"RECONCILER_CERT_PATH": str(pem), "RECONCILER_CERT_THUMBPRINT": thumbprint}
         assert cli_run("plan", str(demo), "--detailed-exitcode", env=env).exit_code == 2
         applied = cli_run("apply", str(demo), "--auto-approve", env=env)
         assert applied.exit_code == 0, applied.output
@@ -66,6 +75,12 @@ def test_the_demo_over_loopback_with_client_secret_sign_in(demo, tmp_path):
         assert emulator.stats["tokens"] >= 3  # each run signed in through msal
         apps = {a["initiatedBy"]["app"]["appId"] for a in emulator.store.audits()}
         assert apps == {CLIENT_ID}
+        by_secret = by_certificate.replace("method: certificate", "method: client_secret")
+        (demo / "tenant.yaml").write_text(by_secret)
+        secret = cli_run("plan", str(demo), env={"RECONCILER_CLIENT_SECRET": SECRET})
+        assert secret.exit_code == 1
+        assert "SharePoint accepts app-only tokens proven with a certificate only" in \
+            secret.stderr
         wrong = cli_run("plan", str(demo), env={"RECONCILER_CLIENT_SECRET": "wrong"})
         assert wrong.exit_code == 1 and "AADSTS7000215" in wrong.stderr
     finally:
