@@ -120,7 +120,7 @@ def connect(config: TenantConfig, *, read_only: bool, concurrency: int | None = 
                               sender=Sender(http, tokens, "exchange", policy=policy))
     sharepoint = SharePointClient(http, tokens, auth_method=config.auth_method,
                                   read_only=read_only, policy=policy)
-    return Connection(graph, exchange, http, emulator, sharepoint)
+    return Connection(graph, exchange, http, emulator, sharepoint=sharepoint)
 
 
 def emulator_database(config: TenantConfig) -> Path | None:
