@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import (
+from reconciler.cli_common import (
     EXIT_ERROR,
     EXIT_OK,
     FORMAT_OPTION,

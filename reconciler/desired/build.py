@@ -59,7 +59,10 @@ def build_user(
     data: dict[str, Any], file: Path, folder: Path, source: SourceMap,
     config: model.TenantConfig | None = None,
 ) -> model.DesiredUser:
-    """One user file, with the tenant's `defaults` (when `config` is given) merged under it."""
+    """One user file, with the tenant's `defaults` (when `config` is given) merged under it.
+
+    Long because: one constructor call naming every key of the user format, each read
+    once; split, the keys would be read in several places."""
     taken: frozenset = frozenset()
     if config is not None and config.defaults:
         data, taken = merge(config.defaults, data)

@@ -16,13 +16,15 @@ from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import Limits
 from reconciler.emulator.store import Store
 from reconciler.emulator.throttle import Throttle
-from reconciler.emulator.wire import GraphError, Request, Response, Router
+from reconciler.emulator.wire import (  # noqa: F401 - DroppedConnection re-exported
+    DroppedConnection,
+    GraphError,
+    Request,
+    Response,
+    Router,
+)
 
 DEFAULT_TENANT_ID = "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b7c45"
-
-
-class DroppedConnection(Exception):  # noqa: N818 - it is an event, not an error of ours
-    """The emulator hangs up without answering (fault injection)."""
 
 
 def _routes() -> Router:

@@ -7,7 +7,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from reconciler.emulator.wire import GraphError, Request
+from reconciler.emulator.wire import DroppedConnection, GraphError, Request
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")
 
@@ -83,7 +83,6 @@ class Faults:
 
     def before(self, request: Request, write: bool, inner: bool = False) -> None:
         """Faults that strike before the request is carried out (nothing is applied)."""
-        from reconciler.emulator.app import DroppedConnection
 
         if not inner and self.roll(self.drop / 2):
             raise DroppedConnection()
@@ -97,7 +96,6 @@ class Faults:
 
     def after_commit(self, request: Request, inner: bool = False) -> None:
         """Faults that strike after a write was carried out: the reply is lost or an error."""
-        from reconciler.emulator.app import DroppedConnection
 
         if not inner and self.roll(self.drop / 2):
             raise DroppedConnection()

@@ -31,7 +31,10 @@ def _id(rng: random.Random) -> str:
 def generate_seed(users: int = 1000, groups: int = 200, memberships: int = 10_000,
                   domain: str = "contoso.com", seed: int = 7,
                   tenant_id: str = "11111111-2222-4333-8444-555555555555") -> dict[str, Any]:
-    """A seed document: `users` users, `groups` groups of every kind, `memberships` links."""
+    """A seed document: `users` users, `groups` groups of every kind, `memberships` links.
+
+    Long because: one recipe, top to bottom, sharing one random generator whose order of
+    draws fixes the output for a given seed."""
     rng = random.Random(seed)
     document: dict[str, Any] = {
         "tenant": {"id": tenant_id, "domain": "contoso.onmicrosoft.com", "domains": [domain]},

@@ -52,6 +52,9 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
     """Initialise `store` (inside a transaction) from a seed file or document.
 
     `defaults` ({"id", "domain"}) name the tenant when the seed does not.
+
+    Long because: one pass over the seed's sections in the order the store needs them
+    (objects before the links between them), inside one transaction.
     """
     document: dict[str, Any] = {}
     if isinstance(seed, dict):

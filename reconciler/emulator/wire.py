@@ -148,3 +148,7 @@ class Router:
             raise GraphError(405, "Request_BadRequest",
                              f"The HTTP method '{method}' is not allowed for this resource.")
         return None
+
+
+class DroppedConnection(Exception):  # noqa: N818 - it is an event, not an error of ours
+    """The emulator hangs up without answering (fault injection)."""
