@@ -39,7 +39,11 @@ def segment_not_found(segment: str) -> GraphError:
 
 
 def normalise(request: Request) -> None:
-    """Rewrite `request.path` to the canonical form the routes are written for."""
+    """Rewrite `request.path` to the canonical form the routes are written for.
+
+    Long because: one walk over the segments carrying the current type and whether it is
+    a collection; each branch is one OData segment kind ($count, function, cast,
+    navigation, property, key)."""
     request.cast = None
     request.count_segment = False
     if not request.path.startswith(V1):
