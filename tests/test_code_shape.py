@@ -13,9 +13,9 @@ REASON = "Long because:"
 # Stages from the bottom up; a module belongs to the most specific prefix listed. A module
 # may import modules of its own stage (without cycles) and of the stages before it.
 STAGES: tuple[tuple[str, ...], ...] = (
-    ("reconciler",),  # the package itself (version)
+    ("reconciler",),  # the package itself (version); exactly, not as a prefix
     ("reconciler.emulator",),  # a stand-in tenant: imports nothing of the product
-    ("reconciler.desired", "reconciler.failures"),
+    ("reconciler.desired", "reconciler.failures", "reconciler.schema_refs"),
     ("reconciler.clock",),
     ("reconciler.graph",),
     ("reconciler.live",),
@@ -26,7 +26,7 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("reconciler.areas",),
     ("reconciler.plan.planner", "reconciler.plan.limits", "reconciler.apply.applier",
      "reconciler.apply.stale", "reconciler.render", "reconciler.importer"),
-    ("reconciler.reconcile", "reconciler.gitops"),
+    ("reconciler.reconcile", "reconciler.gitops", "reconciler.handoff"),
     ("reconciler.cli_common", "reconciler.cli_ci", "reconciler.cli_tools"),
     ("reconciler.cli", "reconciler.demo", "reconciler.__main__"),
 )
@@ -85,7 +85,8 @@ def _stage(module: str) -> int:
     best, rank = -1, -1
     for index, prefixes in enumerate(STAGES):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best:
+            below = module.startswith(prefix + ".") and prefix != "reconciler"
+            if (module == prefix or below) and len(prefix) > best:
                 best, rank = len(prefix), index
     return rank
 
