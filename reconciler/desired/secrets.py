@@ -25,27 +25,37 @@ def looks_secret(value: object) -> bool:
     return isinstance(value, str) and _ANY.search(value) is not None
 
 
+_KEY_REASON = (
+    "secrets never live in YAML (remove it; sign-in secrets come from "
+    "RECONCILER_CLIENT_SECRET or a certificate, new passwords from "
+    "actions[].passwordFrom: env:VAR)"
+)
+_VALUE_REASON = (
+    "this value looks like a secret (a client secret, token or private key); "
+    "secrets never live in YAML (remove it and use an environment variable)"
+)
+
+
 def find_secrets(data: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
     """Yield (key path, reason) for every secret key or secret-looking value."""
     if isinstance(data, dict):
         for key, value in data.items():
-            child = (*path, key)
             if key.lower() in SECRET_KEYS:
-                yield child, (
-                    "secrets never live in YAML (remove it; sign-in secrets come from "
-                    "RECONCILER_CLIENT_SECRET or a certificate, new passwords from "
-                    "actions[].passwordFrom: env:VAR)"
-                )
-            else:
-                yield from find_secrets(value, child)
+                yield (*path, key), _KEY_REASON
+            elif isinstance(value, str):  # most values: no generator, no path tuple
+                if _ANY.search(value) is not None:
+                    yield (*path, key), _VALUE_REASON
+            elif isinstance(value, dict | list):
+                yield from find_secrets(value, (*path, key))
     elif isinstance(data, list):
         for index, item in enumerate(data):
-            yield from find_secrets(item, (*path, index))
+            if isinstance(item, str):
+                if _ANY.search(item) is not None:
+                    yield (*path, index), _VALUE_REASON
+            elif isinstance(item, dict | list):
+                yield from find_secrets(item, (*path, index))
     elif looks_secret(data):
-        yield path, (
-            "this value looks like a secret (a client secret, token or private key); "
-            "secrets never live in YAML (remove it and use an environment variable)"
-        )
+        yield path, _VALUE_REASON
 
 
 def show(value: object, limit: int = 60) -> str:
