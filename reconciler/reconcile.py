@@ -50,7 +50,7 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     anchors = {u.upn.lower(): u.id for u in users if u.id}
     config = desired.config
     where = cache_dir(config.folder, config.graph_url)
-    cache = DeltaCache(where, config.tenant_id, config.graph_url) if where else None
+    cache = DeltaCache(where, config.tenant_id, config.graph_url)  # where None: keeps nothing
     return read_live(connection.graph, reads_for(users, config if tenant else None),
                      exchange=connection.exchange, sharepoint=connection.sharepoint,
                      progress=progress, anchors=anchors, cache=cache)

@@ -58,14 +58,17 @@ def cache_dir(folder: Path, graph_url: str) -> Path | None:
 class DeltaCache:
     """The saved delta rounds of one tenant at one Graph endpoint."""
 
-    def __init__(self, directory: Path, tenant_id: str, graph_url: str) -> None:
+    def __init__(self, directory: Path | None, tenant_id: str, graph_url: str) -> None:
+        """`directory` None: this run reads through delta all the same, and keeps nothing."""
         self.tenant_id, self.graph_url = tenant_id.lower(), graph_url
         digest = hashlib.sha256(f"{self.tenant_id}|{graph_url}".encode()).hexdigest()[:16]
-        self.path = directory / f"delta-{digest}.json"
+        self.path = directory / f"delta-{digest}.json" if directory else None
         self.data = self._load()
         self.warm: dict[str, bool] = {}  # collection -> whether this run read it warm
 
     def _load(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -103,6 +106,8 @@ class DeltaCache:
 
     def save(self) -> None:
         """Write the file atomically (owner-only: it holds directory data)."""
+        if self.path is None:
+            return
         self.data.update(format=FORMAT, tenant=self.tenant_id, graph=self.graph_url)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".delta-")
