@@ -294,9 +294,8 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
             if run.plan.errors:
                 _report_blockers(run.plan, fmt)
                 return EXIT_ERROR
-            due = [c for c in run.plan.changes if c.due]
-            if apply_due and due:
-                return _apply_due(run, due)
+            if apply_due and any(c.due for c in run.plan.changes):
+                return _apply_due(run)
             return EXIT_CHANGES if run.plan.has_changes else EXIT_OK
         finally:
             run.connection.close()
@@ -304,30 +303,24 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
     return guarded(work)
 
 
-def _apply_due(run: Any, due: list) -> int:
+def _apply_due(run: Any) -> int:
     """Carry out only the changes whose schedule has come; the rest stays drift."""
-    from dataclasses import replace
+    from reconciler.reconcile import apply_due, due_run
 
-    from reconciler.plan.limits import check_limits
-    from reconciler.reconcile import run_apply
-
-    config = run.desired.config
-    if not config.policy.apply_due:
-        click.echo(f"{len(due)} due change(s) not carried out: policy.scheduled.applyDue is "
-                   f"not true in {config.source.file}", err=True)
+    due = due_run(run)
+    if not due.allowed:
+        click.echo(f"{len(due.changes)} due change(s) not carried out: "
+                   "policy.scheduled.applyDue is not true in "
+                   f"{run.desired.config.source.file}", err=True)
         return EXIT_CHANGES
-    subset = replace(run.plan, changes=due, refusals=[])
-    subset.refusals = check_limits(subset, run.desired, run.live)
-    if subset.refusals:
-        _report_blockers(subset, "text")
+    if due.plan.refusals:
+        _report_blockers(due.plan, "text")
         return EXIT_ERROR
-    click.echo(f"Carrying out {len(due)} due change(s).", err=True)
-    ctx = run_apply(replace(run, plan=subset), progress=report_progress)
-    code = _report_outcomes(ctx.outcomes)
-    rest = len(run.plan.changes) - len(due)
-    if code == EXIT_OK and rest:
-        click.echo(f"{rest} other difference(s) remain: drift to review in git.", err=True)
-    return code if code != EXIT_OK else (EXIT_CHANGES if rest else EXIT_OK)
+    click.echo(f"Carrying out {len(due.changes)} due change(s).", err=True)
+    code = _report_outcomes(apply_due(run, due, progress=report_progress).outcomes)
+    if code == EXIT_OK and due.rest:
+        click.echo(f"{due.rest} other difference(s) remain: drift to review in git.", err=True)
+    return code if code != EXIT_OK else (EXIT_CHANGES if due.rest else EXIT_OK)
 
 
 def _register_more() -> None:

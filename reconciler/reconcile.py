@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -197,3 +197,30 @@ def _judge_saved(saved: Plan, fresh: Plan, live: LiveState) -> None:
     if extra:
         raise StalePlanError(f"{len(extra)} saved change(s) are not what a fresh plan makes "
                              f"now: {listing(extra)}")
+
+
+@dataclass
+class DueRun:
+    """What `drift --apply-due` may do: the changes whose schedule (from, until,
+    signIn.blockAt) has come, as a plan of their own with their own limit refusals."""
+
+    changes: list[Change]
+    rest: int  # the other differences: drift to review in git
+    allowed: bool  # policy.scheduled.applyDue
+    plan: Plan
+
+
+def due_run(run: PlanRun) -> DueRun:
+    """The due part of a drift run; limits are judged on it alone (when allowed at all)."""
+    due = [c for c in run.plan.changes if c.due]
+    allowed = run.desired.config.policy.apply_due
+    subset = replace(run.plan, changes=due, refusals=[])
+    if allowed:
+        subset.refusals = check_limits(subset, run.desired, run.live)
+    return DueRun(due, len(run.plan.changes) - len(due), allowed, subset)
+
+
+def apply_due(run: PlanRun, due: DueRun, progress: Progress = lambda _m: None
+              ) -> ApplyContext:
+    """Carry out only the due changes (the caller has checked `allowed` and refusals)."""
+    return run_apply(replace(run, plan=due.plan), progress)

@@ -135,6 +135,7 @@ def build_user(
         ],
         defaulted=defaulted,
         id=data.get("id"),
+        document=data,
     )
     return user
 

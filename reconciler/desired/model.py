@@ -121,6 +121,9 @@ class DesiredUser:
     actions: list[Action] = field(default_factory=list)
     defaulted: frozenset[str] = frozenset()  # managed keys whose value came from `defaults`
     id: str | None = None  # the directory object this file anchors to (`id`)
+    # The whole document (defaults merged, validated): a new area reads its own key here
+    # (`user.document.get("sponsors")`) without a field of its own in this model.
+    document: dict[str, Any] = field(default_factory=dict)
 
     def manages(self, key: str) -> bool:
         """`groups`, `mailbox.forwarding`, `profile.jobTitle`... in the file or `defaults`?"""
