@@ -95,12 +95,11 @@ def fetch(tenant_dir: str, commit: str, out: Path, repo: str,
     done = sorted((r for r in runs if r.get("status") == "completed"),
                   key=lambda r: r.get("createdAt", ""), reverse=True)
     if not done:
+        _who(out, tenant_dir, number, head)
         raise HandoffError(f"pull request #{number} has no finished {workflow} run for its "
                            f"head {head[:12]}; run the plan workflow on it, review, merge again")
     run_id = int(done[0]["databaseId"])
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    _who(out, tenant_dir, number, head)
     try:
         gh("run", "download", str(run_id), "--repo", repo, "--name",
            artifact_name(tenant_dir), "--dir", str(out))
@@ -109,6 +108,17 @@ def fetch(tenant_dir: str, commit: str, out: Path, repo: str,
                            f"{tenant_dir} ({exc}); its plan failed or the tenant was not "
                            "changed there") from exc
     return Fetched(number, head, run_id)
+
+
+def _who(out: Path, tenant_dir: str, number: int, head: str) -> None:
+    """A fresh `out` naming the pull request, so that `ci report` can tell it when the
+    fetch goes no further; it holds no tree, so `check` never lets it be applied."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    (out / REVIEW_FILE).write_text(json.dumps({"tenantDir": tenant_dir.strip("/"),
+                                               "pullRequest": number, "headSha": head}),
+                                   encoding="utf-8")
 
 
 def check(tenant_dir: str, artifact: Path) -> dict[str, Any]:

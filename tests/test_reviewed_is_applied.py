@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -212,4 +213,14 @@ def test_a_commit_that_was_not_a_pull_request_is_refused(loop):
     pushed = loop.commit("pushed straight to main")
     code, report = loop.apply_job(pushed)
     assert code == 1 and "did not come from a pull request" in report
+    assert loop.users() == ["a"]
+
+
+def test_a_pull_request_whose_plan_left_no_artifact_hears_why(loop):
+    head = loop.open_pr(10, {"users/f.yaml": user("f")})
+    shutil.rmtree(loop.stub / "artifacts" / "510")  # its plan failed: nothing was kept
+    merged = loop.merge(10, head)
+    code, report = loop.apply_job(merged)
+    assert code == 1 and "left no plan for tenants/contoso" in report
+    assert "not applied" in loop.state("comments.json")["10"][-1]["body"]
     assert loop.users() == ["a"]
