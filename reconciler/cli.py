@@ -192,12 +192,14 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
     from reconciler.reconcile import apply_saved, run_apply, run_plan
 
     def work() -> int:
+        secrets = _secret_destination(password_out)  # opened now: unwritable stops all
         if plan_file is not None:
             saved = load(plan_file)
             click.echo(_render(saved, "text"), nl=False)
-            run, ctx = apply_saved(tenant_dir, saved, progress=report_progress)
+            run, ctx = apply_saved(tenant_dir, saved, progress=report_progress,
+                                   secrets=secrets)
             run.connection.close()
-            _deliver_passwords(ctx.secrets, password_out)
+            _report_secrets(secrets)
             return _report_outcomes(ctx.outcomes)
         run = run_plan(tenant_dir, writable=True, progress=report_progress)
         try:
@@ -209,8 +211,8 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
             if not auto_approve and not _confirmed():
                 click.echo("Apply cancelled; nothing was sent.", err=True)
                 return EXIT_ERROR
-            ctx = run_apply(run, progress=report_progress)
-            _deliver_passwords(ctx.secrets, password_out)
+            ctx = run_apply(run, progress=report_progress, secrets=secrets)
+            _report_secrets(secrets)
             return _report_outcomes(ctx.outcomes)
         finally:
             run.connection.close()
@@ -228,24 +230,21 @@ def _confirmed() -> bool:
     return answer.strip() == "yes"
 
 
-def _deliver_passwords(secrets: list[tuple[str, str]], out: Path | None) -> None:
-    """Generated passwords: to a 0600 file, or once on a terminal; never into a log."""
-    if not secrets:
-        return
-    if out is not None:
-        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.chmod(out, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.writelines(f"{upn}\t{password}\n" for upn, password in secrets)
-        click.echo(f"Wrote {len(secrets)} generated password(s) to {out} (mode 0600).",
-                   err=True)
-        return
-    if sys.stdout.isatty():
-        for upn, password in secrets:
-            click.echo(f"Generated password for {upn} (shown once): {password}")
-        return
-    click.echo(f"{len(secrets)} generated password(s) not shown: stdout is not a terminal. "
-               "Use --password-out FILE, or reset again with a new action id.", err=True)
+def _secret_destination(out: Path | None) -> Any:
+    """Generated secrets go to a 0600 file, or once to a terminal; never into a log."""
+    from reconciler.apply.secrets import Secrets
+
+    show = (lambda line: click.echo(line)) if out is None and sys.stdout.isatty() else None
+    secrets = Secrets(out, show)
+    secrets.open()
+    return secrets
+
+
+def _report_secrets(secrets: Any) -> None:
+    secrets.close()
+    if secrets.delivered and secrets.path is not None:
+        click.echo(f"Wrote {len(secrets.delivered)} generated secret(s) to {secrets.path} "
+                   "(mode 0600), each before the request that set it.", err=True)
 
 
 def _report_outcomes(outcomes: list) -> int:

@@ -37,6 +37,7 @@ def runtime_error(summary: str, advice: str) -> int:
 def guarded(work: Callable[[], int]) -> int:
     """Run a command body; input, sign-in and service errors become exit 1 with advice."""
     from reconciler.apply.lock import LockLostError, TenantLockedError
+    from reconciler.apply.secrets import SecretDestinationError
     from reconciler.desired.problems import InputError
     from reconciler.graph.errors import AuthError, GraphError, ReadOnlyError, UnreachableError
     from reconciler.plan.planfile import PlanFileError
@@ -60,6 +61,9 @@ def guarded(work: Callable[[], int]) -> int:
     except GraphError as exc:
         return runtime_error(str(exc), "nothing more was sent; the request-id identifies "
                               "the failure to Microsoft support")
+    except SecretDestinationError as exc:
+        return runtime_error(str(exc), "pass --password-out with a writable file in an "
+                              "existing folder")
     except TenantLockedError as exc:
         return runtime_error(str(exc), "nothing was sent; run again when it has finished (a "
                               "lock whose holder died is taken over once its lease expires)")

@@ -11,6 +11,7 @@ from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.lock import lock_tenant
+from reconciler.apply.secrets import Secrets
 from reconciler.apply.stale import listing, moved_facts, protected_changes, unplanned_changes
 from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
@@ -91,12 +92,15 @@ def judged_plan(desired: DesiredTenant, live: LiveState, users: list[DesiredUser
     return plan
 
 
-def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContext:
+def run_apply(run: PlanRun, progress: Progress = lambda _m: None,
+              secrets: Secrets | None = None) -> ApplyContext:
     """Carry out `run.plan` against the live state it was made from; the context holds
-    each change's outcome and any generated passwords."""
+    each change's outcome. Generated secrets go to `secrets` before the request that sets
+    them (without one, an action that would generate a secret stops before it starts)."""
     config = run.desired.config
     ctx = ApplyContext(run.connection.graph, run.connection.exchange, run.live,
-                       config.folder, progress, sharepoint=run.connection.sharepoint)
+                       config.folder, progress, sharepoint=run.connection.sharepoint,
+                       secrets=secrets or Secrets())
     if run.connection.lock is not None:
         ctx.guard = run.connection.lock.check  # no write after the lock is lost
     trail = Trail(config.audit_file, config.domain, config.folder, clock.now)
@@ -108,8 +112,8 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None) -> ApplyContex
     return ctx
 
 
-def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
-                ) -> tuple[PlanRun, ApplyContext]:
+def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None,
+                secrets: Secrets | None = None) -> tuple[PlanRun, ApplyContext]:
     """Apply a saved plan only if a fresh plan made now would make every change in it.
 
     Refused: a plan recorded as refused or in error, a change to a protected user that
@@ -139,7 +143,7 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None
         raise
     run = PlanRun(desired, connection, live, plan)
     try:
-        return run, run_apply(run, progress)
+        return run, run_apply(run, progress, secrets)
     except BaseException:
         connection.close()
         raise

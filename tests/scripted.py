@@ -41,11 +41,17 @@ class Rule:
     when: str = "after"  # "before": nothing applied; "after": applied, reply lost
     times: int = 1  # how many matching requests are struck (-1: every one)
     status: int | None = None  # answer this status instead of dropping the connection
+    skip: int = 0  # let this many matching requests through first
     hits: int = 0
+    passed: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        return method == self.method and re.search(self.path, path) is not None \
-            and (self.times < 0 or self.hits < self.times)
+        if method != self.method or re.search(self.path, path) is None:
+            return False
+        if self.passed < self.skip:
+            self.passed += 1
+            return False
+        return self.times < 0 or self.hits < self.times
 
 
 @dataclass
@@ -54,8 +60,9 @@ class Script:
     lock: threading.Lock = field(default_factory=threading.Lock)
     seen: list[tuple[str, str]] = field(default_factory=list)
 
-    def drop(self, method: str, path: str, when: str = "after", times: int = 1) -> Rule:
-        rule = Rule(method, path, when, times)
+    def drop(self, method: str, path: str, when: str = "after", times: int = 1,
+             skip: int = 0) -> Rule:
+        rule = Rule(method, path, when, times, skip=skip)
         self.rules.append(rule)
         return rule
 

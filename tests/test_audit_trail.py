@@ -40,7 +40,7 @@ def test_an_apply_with_a_failure_in_the_middle_records_every_change(tmp_path, sc
     assert "scripted fault" in failed["message"]
     assert all(r["commit"] == "0123456789abcdef" and r["actor"] == "octocat" and
                r["tenant"] == "contoso.onmicrosoft.com" for r in records)
-    password = passwords.read_text().split("\t")[1].strip()
+    password = passwords.read_text().split("\t")[2].strip()
     assert password not in trail
     assert cli_run("apply", str(folder), "--auto-approve").exit_code == 1  # Oncall fails again
     settled = [line for line in (folder / ".reconciler" / "audit.jsonl").read_text()

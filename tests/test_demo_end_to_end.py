@@ -17,6 +17,10 @@ CLIENT_ID = "0a1b2c3d-0000-4000-8000-000000000099"
 SECRET = "demo-only-client-secret"
 
 
+def PASSWORDS_OUT(demo):  # noqa: N802 - reads as the option it stands for
+    return ("--password-out", str(demo.parent / "passwords.tsv"))
+
+
 @pytest.fixture
 def demo(tmp_path):
     folder = tmp_path / "demo"
@@ -32,7 +36,7 @@ def test_the_demo_plans_applies_and_then_has_no_changes(demo):
     first = cli_run("plan", str(demo), "--detailed-exitcode")
     assert first.exit_code == 2, first.output
     assert "will be created" in first.stdout and "will be deleted" in first.stdout
-    applied = cli_run("apply", str(demo), "--auto-approve")
+    applied = cli_run("apply", str(demo), "--auto-approve", *PASSWORDS_OUT(demo))
     assert applied.exit_code == 0, applied.output
     assert "0 failed, 0 unknown, 0 skipped" in applied.stdout
     again = cli_run("plan", str(demo), "--detailed-exitcode")
@@ -40,7 +44,7 @@ def test_the_demo_plans_applies_and_then_has_no_changes(demo):
     assert "No changes. The tenant matches the desired state." in again.stdout
     database = demo / ".reconciler" / "emulator.db"
     before = writes(database)
-    second = cli_run("apply", str(demo), "--auto-approve")
+    second = cli_run("apply", str(demo), "--auto-approve", *PASSWORDS_OUT(demo))
     assert second.exit_code == 0
     assert writes(database) == before  # a second apply sends no write at all
 
@@ -68,7 +72,7 @@ def test_the_demo_over_loopback_with_msal_sign_in(demo, tmp_path):
         (demo / "tenant.yaml").write_text(by_certificate)
         env = {"RECONCILER_CERT_PATH": str(pem), "RECONCILER_CERT_THUMBPRINT": thumbprint}
         assert cli_run("plan", str(demo), "--detailed-exitcode", env=env).exit_code == 2
-        applied = cli_run("apply", str(demo), "--auto-approve", env=env)
+        applied = cli_run("apply", str(demo), "--auto-approve", *PASSWORDS_OUT(demo), env=env)
         assert applied.exit_code == 0, applied.output
         again = cli_run("plan", str(demo), "--detailed-exitcode", env=env)
         assert again.exit_code == 0, again.output

@@ -94,3 +94,91 @@ def test_the_trail_of_an_apply_killed_mid_way_names_every_write_it_had_settled(t
     records = [json.loads(line) for line in trail.read_text().splitlines()]
     assert {r["user"] for r in records if r["kind"] == "user" and r["outcome"] == "applied"} \
         == set(adds) - (created - recorded)  # the in-flight ones stay "sending" (unknown)
+
+
+# one-shot actions: exactly once, secrets delivered exactly once ------------------------------
+ACTIONS = """\
+userPrincipalName: alice@contoso.com
+actions:
+  - {id: r1, do: revokeSessions}
+  - {id: p1, do: resetPassword}
+"""
+RESET, REVOKE = "Reset user password", "Invalidate all refresh tokens for user"
+
+
+def once_each(folder) -> tuple[int, int]:
+    return len(activities(folder, REVOKE)), len(activities(folder, RESET))
+
+
+def secrets_in(path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_actions_whose_replies_are_lost_run_once_and_the_password_is_delivered_once(
+        tmp_path, script):  # noqa: F811
+    folder = make_tenant(tmp_path, {"alice": ACTIONS})
+    out = tmp_path / "pw.tsv"
+    script.drop("POST", r"/revokeSignInSessions$", "after", times=2)
+    script.drop("PATCH", f"/users/{ALICE}$", "after", times=2)  # the reset's PATCH
+    result = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert result.exit_code == 0, result.output
+    assert once_each(folder) == (1, 1)  # re-checked in the directory, not sent again
+    assert len(secrets_in(out)) == 1
+    assert plan_of(folder).changes == []
+
+
+def test_an_action_that_ran_but_was_not_recorded_is_found_done_and_not_sent_again(
+        tmp_path, script):  # noqa: F811
+    folder = make_tenant(tmp_path, {"alice": ACTIONS})
+    out = tmp_path / "pw.tsv"
+    # the revoke's intent is written (POST of the state extension), the record of its outcome
+    # is lost, as if the run had been killed right after it; the reset's intent is lost too,
+    # so the reset is not sent at all (nothing is sent without its intent on record)
+    script.drop("PATCH", r"/extensions/io\.reconciler\.state$", "before", times=-1)
+    cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert once_each(folder) == (1, 0) and secrets_in(out) == []
+    assert [c.target for c in plan_of(folder).changes] == ["revokeSessions (r1)",
+                                                           "resetPassword (p1)"]
+    script.rules.clear()
+    again = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert again.exit_code == 0, again.output
+    assert once_each(folder) == (1, 1)  # checked (valid-from, last password change): done
+    assert len(secrets_in(out)) == 1  # no second password generated
+    assert plan_of(folder).changes == []
+
+
+def test_a_password_file_that_cannot_be_written_stops_the_apply_before_anything_is_sent(
+        tmp_path):
+    folder = make_tenant(tmp_path, {"alice": ACTIONS})
+    written = len(audits(folder))
+    result = cli_run("apply", str(folder), "--auto-approve", "--password-out",
+                     str(tmp_path / "missing" / "pw.tsv"))
+    assert result.exit_code == 1
+    assert "does not exist; nothing was sent" in result.stderr
+    assert len(audits(folder)) == written and once_each(folder) == (0, 0)
+
+
+def test_a_saved_plan_of_actions_applied_twice_runs_them_once(tmp_path):
+    folder = make_tenant(tmp_path, {"alice": ACTIONS})
+    saved, out = tmp_path / "plan.json", tmp_path / "pw.tsv"
+    assert cli_run("plan", str(folder), "--out", str(saved)).exit_code == 0
+    first = cli_run("apply", str(folder), "--plan", str(saved), "--password-out", str(out))
+    assert first.exit_code == 0, first.output
+    second = cli_run("apply", str(folder), "--plan", str(saved), "--password-out", str(out))
+    assert second.exit_code == 1  # refused: the actions it carries have run
+    assert once_each(folder) == (1, 1) and len(secrets_in(out)) == 1
+
+
+def test_resend_invitation_to_a_guest_invited_in_the_same_run_goes_to_its_mail(tmp_path):
+    guest = "pat_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+    folder = make_tenant(tmp_path, {"pat": f"""\
+userPrincipalName: "{guest}"
+profile: {{userType: Guest, mail: pat@fabrikam.com, displayName: Pat}}
+actions: [{{id: again, do: resendInvitation}}]
+"""})
+    result = cli_run("apply", str(folder), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    sent = activities(folder, "Resend invitation")
+    assert len(sent) == 1
+    invited = json.loads(sent[0]["targetResources"][0]["modifiedProperties"][0]["newValue"])
+    assert invited == "pat@fabrikam.com"

@@ -149,14 +149,19 @@ actions:
     plan = plan_of(folder)
     assert [c.target for c in plan.changes] == ["revokeSessions (a1)", "resetPassword (a2)",
                                                 "expirePassword (a3)"]
-    first = cli_run("apply", str(folder), "--auto-approve")
+    nowhere = cli_run("apply", str(folder), "--auto-approve")  # no terminal, no file
+    assert nowhere.exit_code == 1
+    assert "not generated: no destination for it" in nowhere.stderr
+    assert not [a for a in audits(folder) if a["activityDisplayName"] == "Reset user password"]
+    out = tmp_path / "pw.tsv"
+    first = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
     assert first.exit_code == 0, first.output
     ran = [a["activityDisplayName"] for a in audits(folder)
            if a["activityDisplayName"] in ("Invalidate all refresh tokens for user",
                                            "Reset user password")]
     assert ran == ["Invalidate all refresh tokens for user", "Reset user password",
                    "Reset user password"]
-    assert "generated password(s) not shown: stdout is not a terminal" in first.stderr
+    assert len(out.read_text().splitlines()) == 1
     for _ in range(2):
         written = len(audits(folder))
         again = cli_run("apply", str(folder), "--auto-approve")
@@ -173,7 +178,8 @@ def test_a_generated_password_goes_only_to_a_private_file(tmp_path):
     out = tmp_path / "passwords.tsv"
     result = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
     assert result.exit_code == 0
-    upn, password = out.read_text().strip().split("\t")
+    upn, what, password = out.read_text().strip().split("\t")
+    assert what == "password (pw)"
     assert upn == "alice@contoso.com" and len(password) >= 16
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     assert password not in result.output
@@ -237,13 +243,15 @@ def test_the_demo_leaver_is_scheduled_today_and_blocked_after_the_date(tmp_path)
     planned = cli_run("plan", str(demo), env=today)
     assert "2027-01-29T17:00:00Z  noah.bennett@northwindtraders.com  ~ signIn: block" \
         in planned.stdout
-    assert cli_run("apply", str(demo), "--auto-approve", env=today).exit_code == 0
+    assert cli_run("apply", str(demo), "--auto-approve", "--password-out",
+                   str(tmp_path / "pw.tsv"), env=today).exit_code == 0
     later = {"RECONCILER_NOW": "2027-02-01T09:00:00Z"}
     drift = cli_run("drift", str(demo), env=later)
     assert drift.exit_code == 2  # a due change shows as drift until applied
     assert "~ signIn.accountEnabled: true -> false (signIn.blockAt)" in drift.stdout
     assert "- license: SPE_E3 (signIn.onBlock)" in drift.stdout
-    assert cli_run("apply", str(demo), "--auto-approve", env=later).exit_code == 0
+    assert cli_run("apply", str(demo), "--auto-approve", "--password-out",
+                   str(tmp_path / "pw.tsv"), env=later).exit_code == 0
     assert cli_run("drift", str(demo), env=later).exit_code == 0
 
 

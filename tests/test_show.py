@@ -13,6 +13,10 @@ from tests.conftest import DEMO
 from tests.tenancy import cli_run
 
 
+def PASSWORDS_OUT(demo):  # noqa: N802 - reads as the option it stands for
+    return ("--password-out", str(demo.parent / "passwords.tsv"))
+
+
 @pytest.fixture
 def demo(tmp_path):
     folder = tmp_path / "demo"
@@ -50,7 +54,7 @@ def test_the_card_of_a_leaver_shows_each_source_once(demo, paths):
 
 
 def test_the_card_shows_risk_audits_and_license_changes_after_an_apply(demo):
-    applied = cli_run("apply", str(demo), "--auto-approve")
+    applied = cli_run("apply", str(demo), "--auto-approve", *PASSWORDS_OUT(demo))
     assert applied.exit_code == 0, applied.output
     shown = cli_run("show", str(demo), "sam.porter@northwindtraders.com")
     assert shown.exit_code == 0, shown.output

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from reconciler.apply.secrets import Secrets
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient, WriteResult
 from reconciler.graph.errors import GraphError
@@ -54,7 +55,7 @@ class ApplyContext:
     progress: Callable[[str], None] = lambda _message: None
     ids: dict[str, str] = field(default_factory=dict)  # upn (lower) -> object id
     failed_users: set[str] = field(default_factory=set)
-    secrets: list[tuple[str, str]] = field(default_factory=list)  # (upn, generated password)
+    secrets: Secrets = field(default_factory=Secrets)  # where generated secrets go
     sharepoint: SharePointClient | None = None
 
     def __post_init__(self) -> None:

@@ -1,14 +1,19 @@
 """One-shot actions, each carried out once per id, in file order, after the user's other
-changes. What has run is recorded on the user (open extension io.reconciler.state), so a
-plan shows only pending actions and a second apply does nothing."""
+changes. What has run is recorded on the user (open extension io.reconciler.state:
+`actionsDone`), and so is what is about to run (`actionsPending`: id, action, time) before
+it is sent, so a plan shows only pending actions, a second apply does nothing, and an action
+whose reply was lost or whose run was killed is checked in the directory before it is ever
+sent again."""
 
 from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.context import APPLIED, FAILED, SKIPPED
+from reconciler.apply.context import ALREADY, APPLIED, FAILED, SKIPPED, UNKNOWN
+from reconciler.apply.secrets import SecretDestinationError
 from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.state_extension import write_state
 from reconciler.areas.user import INVITE_REDIRECT, generate_password
@@ -73,52 +78,153 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         if action.do == "resetPassword":
             detail.update(forceChange=action.force_change, passwordFrom=action.password_from)
             after["password"] = SENSITIVE
+        if action.do == "resendInvitation":  # the invited address, known before the guest is
+            detail["email"] = user.profile.get("mail") or (live.props.get("mail") if live
+                                                           else None)
         ctx.add(user, "action", "invoke", f"{action.do} ({action.id})", None, after,
                 apply=detail, facts=[f"actions:{live.id}"] if live else [])
 
 
-def _invoke(ctx: ApplyContext, change: Change, user_id: str) -> None:
+# Exactly once: the intent (id, what, when) is recorded on the user before the action is
+# sent, the outcome after. An intent without an outcome (a lost reply, a killed run) is
+# checked against the directory before anything is sent again.
+_EVIDENCE = {  # the property the service stamps when the action takes effect
+    "resetPassword": "lastPasswordChangeDateTime",
+    "revokeSessions": "signInSessionsValidFromDateTime",
+    "resendInvitation": "externalUserStateChangeDateTime",
+}
+
+
+def pending_of(live: LiveUser | None) -> dict[str, dict[str, Any]]:
+    raw = (live.extension or {}).get("actionsPending") if live else None
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _instant(text: Any) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def landed(ctx: ApplyContext, do: str, user_id: str, intent: dict[str, Any]) -> bool:
+    """Whether an action whose intent was recorded at `intent["at"]` has taken effect:
+    the directory's own stamp for it is not older than the intent. expirePassword sets a
+    flag (sending it again changes nothing), so it is never taken as landed."""
+    prop = _EVIDENCE.get(do)
+    since = _instant(intent.get("at"))
+    if prop is None or since is None:
+        return False
+    user = ctx.graph.get(f"/users/{user_id}", {"$select": f"id,{prop}"})
+    stamp = _instant(user.get(prop))
+    return stamp is not None and stamp >= since
+
+
+def _request(ctx: ApplyContext, change: Change, user_id: str) -> tuple[Any, str | None]:
+    """The request for an action, and the secret it sets (None when it sets none)."""
     detail = change.apply
     do = detail["do"]
     if do == "revokeSessions":
-        request = api.revoke_sessions(user_id)
-    elif do == "resetPassword":
+        return api.revoke_sessions(user_id), None
+    if do == "resetPassword":
         source = detail.get("passwordFrom")
-        password = os.environ.get(source.removeprefix("env:"), "") if source else \
-            generate_password()
-        if not source:
-            ctx.secrets.append((change.user, password))
-        request = api.reset_password(user_id, password, detail.get("forceChange", True))
-    elif do == "expirePassword":
-        request = api.expire_password(user_id)
-    else:  # resendInvitation
+        if source:
+            password = os.environ.get(source.removeprefix("env:"), "")
+            return api.reset_password(user_id, password, detail.get("forceChange", True)), None
+        password = generate_password()
+        return api.reset_password(user_id, password, detail.get("forceChange", True)), password
+    if do == "expirePassword":
+        return api.expire_password(user_id), None
+    # resendInvitation: to the address the guest was invited by (its mail), never its UPN
+    live = ctx.live.users.get(user_id)
+    email = detail.get("email") or (live.props.get("mail") if live else None) or change.user
+    return api.invite_guest(email, INVITE_REDIRECT, user_id=user_id), None
+
+
+class _Record:
+    """One user's action record (done ids, pending intents), written to the directory."""
+
+    def __init__(self, ctx: ApplyContext, user_id: str) -> None:
         live = ctx.live.users.get(user_id)
-        email = (live.props.get("mail") if live else None) or change.user
-        request = api.invite_guest(email, INVITE_REDIRECT, user_id=user_id)
-    result = ctx.graph.write(request.method, request.path, request.body)
+        self.ctx, self.user_id = ctx, user_id
+        self.done, self.pending = done_ids(live), pending_of(live)
+
+    def save(self) -> None:
+        result = write_state(self.ctx, self.user_id, {
+            "actionsDone": json.dumps(self.done), "actionsPending": json.dumps(self.pending)})
+        if result is not None and not result.ok:
+            raise result.error or GraphError(0, "NoReply", "the action record was not saved")
+
+    def intend(self, action_id: str, do: str) -> dict[str, Any]:
+        intent = {"do": do, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        self.pending[action_id] = intent
+        self.save()
+        return intent
+
+    def finish(self, action_id: str) -> None:
+        if action_id not in self.done:
+            self.done.append(action_id)
+        self.pending.pop(action_id, None)
+        self.save()
+
+
+def _once(ctx: ApplyContext, change: Change, record: _Record) -> str:
+    """Carry out one action at most once; its outcome status."""
+    action_id, do = change.apply["id"], change.apply["do"]
+    if action_id in record.done:
+        return ALREADY
+    earlier = record.pending.get(action_id)
+    if earlier is not None and landed(ctx, do, record.user_id, earlier):
+        record.finish(action_id)  # a lost reply or a killed run: it did take effect
+        return ALREADY
+    if do == "resetPassword" and not change.apply.get("passwordFrom") \
+            and not ctx.secrets.available:
+        raise SecretDestinationError(f"password ({action_id}) for {change.user} not "
+                                     "generated: no destination for it (stdout is not a "
+                                     "terminal); pass --password-out FILE")
+    intent = record.intend(action_id, do)
+    request, secret = _request(ctx, change, record.user_id)
+    if secret is not None:  # delivered (flushed) before the request that sets it
+        ctx.secrets.deliver(change.user, f"password ({action_id})", secret)
+    result = ctx.graph.write(request.method, request.path, request.body,
+                             recheck=lambda: landed(ctx, do, record.user_id, intent))
+    if result.unknown:
+        return UNKNOWN  # the intent stays: the next apply checks before sending again
     if result.error is not None:
         raise result.error
+    try:
+        record.finish(action_id)
+    except (GraphError, UnreachableError):
+        pass  # it ran; the intent stays, so the next apply finds it done and sends nothing
+    return APPLIED
 
 
 def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
-    """Per user in file order; an action is recorded right after it ran."""
+    """Per user in file order, each action exactly once (see `_once`)."""
     by_user = ctx.by_user(sorted(changes, key=lambda c: c.apply["order"]))
 
     def run(user_changes: list[Change]) -> None:
-        user_id = ctx.user_id(user_changes[0].user)
-        done = done_ids(ctx.live.users.get(user_id))
+        record = _Record(ctx, ctx.user_id(user_changes[0].user))
         for index, change in enumerate(user_changes):
             ctx.sending([change])
             try:
-                _invoke(ctx, change, user_id)
-            except (GraphError, UnreachableError) as error:
-                ctx.record(change, FAILED, str(error))
+                status = _once(ctx, change, record)
+            except (GraphError, UnreachableError, SecretDestinationError) as error:
+                status, message = FAILED, str(error)
+            else:
+                message = "" if status != UNKNOWN else "no reply; checked again before any resend"
+            ctx.record(change, status, message)
+            if status in (FAILED, UNKNOWN):
                 for later in user_changes[index + 1:]:
-                    ctx.record(later, SKIPPED, "an earlier action of this user failed")
+                    ctx.record(later, SKIPPED, "an earlier action of this user did not finish")
                 return
-            done.append(change.apply["id"])
-            write_state(ctx, user_id, {"actionsDone": json.dumps(done)})
-            ctx.record(change, APPLIED)
 
     ctx.graph.map(run, list(by_user.values()))
 

@@ -10,20 +10,23 @@ from reconciler.live.reader import STATE_EXTENSION
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
+    from reconciler.graph.client import WriteResult
 
 
-def write_state(ctx: ApplyContext, user_id: str, values: dict[str, Any]) -> None:
-    """Set `values` on the user's state extension, creating it the first time."""
+def write_state(ctx: ApplyContext, user_id: str, values: dict[str, Any]) -> WriteResult:
+    """Set `values` on the user's state extension, creating it the first time; the result
+    of the write (not ok when it failed or got no reply)."""
     live = ctx.live.users.get(user_id)
     update = api.update_extension(user_id, STATE_EXTENSION, values)
     if live is None or live.extension is None:
         full = {"@odata.type": "microsoft.graph.openTypeExtension",
                 "extensionName": STATE_EXTENSION, **values}
-        created = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
-                                  already=lambda e: e.status == 409)
-        if created.already:
-            ctx.graph.write(update.method, update.path, update.body)
+        result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
+                                 already=lambda e: e.status == 409)
+        if result.already:
+            result = ctx.graph.write(update.method, update.path, update.body)
     else:
-        ctx.graph.write(update.method, update.path, update.body)
-    if live is not None:
+        result = ctx.graph.write(update.method, update.path, update.body)
+    if live is not None and result.ok:
         live.extension = {**(live.extension or {"id": STATE_EXTENSION}), **values}
+    return result
