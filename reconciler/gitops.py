@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.plan.change import Plan
+from reconciler.render.escape import md_text, printable
 from reconciler.render.markdown import render_markdown
 
 # Files outside tenants/ whose change can alter every tenant's plan.
@@ -278,7 +279,7 @@ def failure_comment(key: str, tenant_dir: str, log: str, cut: Cut | None = None)
     if shown:
         fence = "~" * max(3, _longest_run(log, "~") + 1)
         out += ["<details open><summary>What reconciler said</summary>", "", fence + "text"]
-        out += shown[:300]
+        out += [printable(line) for line in shown[:300]]
         if len(shown) > 300:
             out.append(f"... and {len(shown) - 300} more")
         out += [fence, "", "</details>", ""]
@@ -295,7 +296,8 @@ def _is_problem(line: str) -> bool:
 
 
 def quote_line(line: str) -> str:
-    return line.replace("<", "&lt;").replace(">", "&gt;")
+    """A line of the tool's output quoted in Markdown: no tag, mention or link breaks out."""
+    return md_text(line)
 
 
 def _longest_run(text: str, char: str) -> int:

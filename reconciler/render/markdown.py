@@ -4,55 +4,60 @@ from __future__ import annotations
 
 from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
+from reconciler.render.escape import md_code, md_fence, md_html, md_text, printable
 from reconciler.render.lines import by_user, change_lines, collapsed_notes, summary_line, verb
 
 
 def render_markdown(plan: Plan) -> str:
-    out = [f"### reconciler plan for `{plan.tenant}`", "", f"**{summary_line(plan)}**", ""]
+    out = [f"### reconciler plan for {md_code(plan.tenant)}", "",
+           f"**{md_text(summary_line(plan))}**", ""]
     if plan.errors:
         out += ["#### :x: Errors: nothing will be applied", ""]
-        out += [f"- `{e}`" for e in plan.errors]
+        out += [f"- {md_code(e)}" for e in plan.errors]
         out.append("")
     if plan.refusals:
         out += ["#### :no_entry: Refused", ""]
-        out += [f"- {r}" for r in plan.refusals]
+        out += [f"- {md_text(r)}" for r in plan.refusals]
         out.append("")
     privileged = [c for c in plan.changes if is_privileged(c)]
     if privileged:
         out += ["#### :warning: Privileged changes", "", "| user | change |", "| --- | --- |"]
         for change in privileged:
             for line in change_lines(change):
-                out.append(f"| `{change.user}` | `{line}` |")
+                out.append(f"| {md_code(change.user)} | {md_code(line)} |")
         out.append("")
     if plan.changes:
         out += ["#### Changes", ""]
         for user, changes in by_user(plan):
-            out += [f"<details open><summary><code>{user}</code> will be {verb(changes)} "
-                    f"({len(changes)})</summary>", "", "```diff"]
-            for change in changes:
-                out.extend(change_lines(change))
+            block = [printable(line) for change in changes for line in change_lines(change)]
+            fence = md_fence(block)
+            out += [f"<details open><summary><code>{md_html(user)}</code> will be "
+                    f"{verb(changes)} ({len(changes)})</summary>", "", f"{fence}diff"]
+            out.extend(block)
             hidden = plan.unchanged.get(user, 0)
             if hidden:
                 out.append(f"# ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
-            out += ["```", "", "</details>", ""]
+            out += [fence, "", "</details>", ""]
     if plan.attribution:
         out += ["#### Changed outside git", "", "| user | what | activity | by | at |",
                 "| --- | --- | --- | --- | --- |"]
-        out += [f"| `{a['user']}` | {a['kind']} {a['target']} | {a['activity']} | {a['by']} | "
-                f"{a['at']} |" for a in plan.attribution]
+        out += [f"| {md_code(a['user'])} | {md_text(a['kind'])} {md_text(a['target'])} | "
+                f"{md_text(a['activity'])} | {md_text(a['by'])} | {md_text(a['at'])} |"
+                for a in plan.attribution]
         out.append("")
     if plan.scheduled:
         out += ["#### Scheduled", "", "| due | user | change |", "| --- | --- | --- |"]
         for item in plan.scheduled:
             target = f" {item.target}" if item.target else ""
-            out.append(f"| {item.due} | `{item.user}` | {item.op} {item.kind}{target} |")
+            out.append(f"| {md_text(item.due)} | {md_code(item.user)} | "
+                       f"{md_text(f'{item.op} {item.kind}{target}')} |")
         out.append("")
     if plan.notes:
         out += ["#### Not manageable", ""]
-        out += [f"- {line}" for line in collapsed_notes(plan)]
+        out += [f"- {md_text(line)}" for line in collapsed_notes(plan)]
         out.append("")
     if plan.warnings:
         out += ["#### Warnings", ""]
-        out += [f"- {w}" for w in plan.warnings]
+        out += [f"- {md_text(w)}" for w in plan.warnings]
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan.change import Plan
+from reconciler.render.escape import printable, text_block
 from reconciler.render.lines import (
     LEGEND,
     attribution_lines,
@@ -37,14 +38,14 @@ def render_text(plan: Plan, colour: bool = False) -> str:
                    f"({', '.join(LEGEND[op] for op in used)}):")
         out.append("")
         for user, changes in by_user(plan):
-            out.append(f"  # {user} will be {verb(changes)}")
+            out.append(f"  # {printable(user)} will be {verb(changes)}")
             current = None
             for change in changes:
                 heading = category(change)
                 if heading and heading != current:
-                    out.append(f"    # {heading}")
+                    out.append(f"    # {printable(heading)}")
                 current = heading or current
-                out.extend(paint(f"  {line}") for line in change_lines(change))
+                out.extend(paint(f"  {printable(line)}") for line in change_lines(change))
             hidden = plan.unchanged.get(user, 0)
             if hidden:
                 out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
@@ -52,22 +53,22 @@ def render_text(plan: Plan, colour: bool = False) -> str:
             out.append("")
     if plan.attribution:
         out.append("Changed outside git (directory audit log):")
-        out.extend(f"  {line}" for line in attribution_lines(plan))
+        out.extend(f"  {printable(line)}" for line in attribution_lines(plan))
         out.append("")
     if plan.notes:
         out.append("Not manageable (left as they are):")
-        out.extend(f"  {line}" for line in collapsed_notes(plan))
+        out.extend(f"  {printable(line)}" for line in collapsed_notes(plan))
         out.append("")
     if plan.scheduled:
         out.append("Scheduled:")
         for item in plan.scheduled:
             symbol = "+" if item.op == "add" else "-" if item.op == "remove" else "~"
             target = f": {item.target}" if item.target else ""
-            out.append(f"  {item.due}  {item.user}  {symbol} {item.kind}{target}")
+            out.append(printable(f"  {item.due}  {item.user}  {symbol} {item.kind}{target}"))
         out.append("")
     if plan.warnings:
         out.append("Warnings:")
-        out.extend(f"  ! {w}" for w in plan.warnings)
+        out.extend(f"  ! {printable(w)}" for w in plan.warnings)
         out.append("")
-    out.append(summary_line(plan))
-    return "\n".join(out) + "\n"
+    out.append(printable(summary_line(plan)))
+    return text_block("\n".join(out)) + "\n"
