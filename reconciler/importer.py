@@ -19,16 +19,19 @@ from reconciler.desired.loader import USERS_FOLDER, load_config, user_files
 from reconciler.desired.schema import load_schema
 from reconciler.desired.yamlsource import load_yaml
 from reconciler.graph.connect import connect
+from reconciler.graph.sharepoint import site_root
 from reconciler.live.reader import read_live
 from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveState, LiveUser
 
 
-def import_reads(upns: set[str]) -> Reads:
-    """Everything an import writes from: every collection, the per-user reads for `upns`."""
+def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
+    """Everything an import writes from: every collection, the per-user reads for `upns`,
+    and the SharePoint sites the folder's files already name (no API lists a user's site
+    groups across sites, so an import sees the sites a file brought into view)."""
     return Reads(set(Collection), {read: set(upns) for read in
                                    (PerUser.PHONES, PerUser.CALENDAR, PerUser.FULL_ACCESS,
-                                    PerUser.APP_ROLES, PerUser.DEVICES)})
+                                    PerUser.APP_ROLES, PerUser.DEVICES)}, set(sites or ()))
 
 
 class _Dumper(yaml.SafeDumper):
@@ -45,7 +48,7 @@ def import_users(folder: Path, only: tuple[str, ...] = (),
     connection = connect(config, read_only=True)
     wanted = set(only) or {EVERY_USER}
     try:
-        state = read_live(connection.graph, import_reads(wanted),
+        state = read_live(connection.graph, import_reads(wanted, _named_sites(folder)),
                           exchange=connection.exchange, sharepoint=connection.sharepoint,
                           progress=progress)
     finally:
@@ -95,6 +98,19 @@ def _existing_upns(folder: Path) -> set[str]:
                                                         str):
             upns.add(loaded.data["userPrincipalName"].lower())
     return upns
+
+
+def _named_sites(folder: Path) -> set[str]:
+    """The SharePoint sites named by the folder's user files (unreadable files skipped:
+    validate and plan report them)."""
+    sites = set()
+    for path in user_files(folder):
+        data = load_yaml(path, str(path)).data
+        entries = data.get("sharePoint") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("site"), str):
+                sites.add(site_root(entry["site"]))
+    return sites
 
 
 def _free_name(folder: Path, upn: str) -> Path:

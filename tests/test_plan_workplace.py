@@ -218,10 +218,12 @@ def _erin_with_methods(data: dict) -> dict:
 def test_import_then_plan_has_no_changes(tmp_path):
     data = seed()
     data["users"][0]["appRoleAssignments"] = []
-    folder = make_tenant(tmp_path, alice(
+    folder = make_tenant(tmp_path, {**alice(
         "applications: [{app: Salesforce, role: Standard User}]\n"
         f"sharePoint: [{{site: '{FINANCE}', group: members}}]\n"
-        "authentication: {emailMethod: alice@example.org}\n"), seed=data)
+        "authentication: {emailMethod: alice@example.org}\n"),
+        "bob": f"userPrincipalName: bob@contoso.com\nsharePoint: [{{site: '{FINANCE}', "
+               "group: visitors}]\n"}, seed=data)
     applied(folder)
     (folder / "users" / "alice.yaml").unlink()
     result = cli_run("import", "--tenant", str(folder), "--user", "alice@contoso.com")
@@ -234,6 +236,8 @@ def test_import_then_plan_has_no_changes(tmp_path):
     assert written["authentication"]["authenticatorDevices"] == [
         "Alice's iPhone", "Alice's old Android"]
     assert written["authentication"]["emailMethod"] == "alice@example.org"
+    assert written["sharePoint"] == [{"site": FINANCE, "group": "members"}]  # bob's file
+    # brought the finance site into view
     plan = plan_of(folder)
     assert plan.changes == [] and plan.errors == [], lines(plan)
 
@@ -277,3 +281,20 @@ def test_a_connected_site_defers_its_members_to_the_groups_key(tmp_path):
     assert [(c.kind, c.op, c.target) for c in plan.changes] == [
         ("group", "remove", "Approvers"),
         ("sharePoint", "add", "contoso.sharepoint.com/sites/staff owners")]
+
+
+def test_a_role_for_a_user_at_risk_is_a_warning(tmp_path):
+    data = seed()
+    data["riskyUsers"] = [{"id": oid("alice@contoso.com"), "riskLevel": "high",
+                           "riskState": "atRisk", "userPrincipalName": "alice@contoso.com"},
+                          {"id": oid("bob@contoso.com"), "riskLevel": "low",
+                           "riskState": "remediated", "userPrincipalName": "bob@contoso.com"}]
+    folder = make_tenant(tmp_path, {
+        **alice("directoryRoles: [User Administrator, Helpdesk Administrator]\n"),
+        "bob": "userPrincipalName: bob@contoso.com\ndirectoryRoles: [Helpdesk Administrator]\n"},
+        seed=data)
+    plan = plan_of(folder)
+    assert [c.user for c in plan.changes] == ["alice@contoso.com", "bob@contoso.com"]
+    assert [w for w in plan.warnings if "Identity Protection" in w] == [
+        "alice@contoso.com: gets Helpdesk Administrator while Identity Protection holds them "
+        "at risk (riskLevel high, riskState atRisk); investigate or dismiss the risk first"]

@@ -30,7 +30,9 @@ def _managed(user: DesiredUser) -> bool:
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.ROLES, Collection.GROUPS} if _managed(user) else set()
+    if not _managed(user):
+        return set()
+    return {Collection.ROLES, Collection.GROUPS, Collection.RISKY_USERS}
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -77,7 +79,28 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
 
 
 def finish(ctx: PlanContext) -> None:
-    """Never leave the tenant without a Global Administrator."""
+    """Never leave the tenant without a Global Administrator; warn before a role goes to a
+    user Identity Protection holds at risk."""
+    _warn_risky(ctx)
+    _keep_a_global_administrator(ctx)
+
+
+def _warn_risky(ctx: PlanContext) -> None:
+    granted = [c for c in ctx.plan.changes if c.kind == "directoryRole" and c.op == "add"]
+    if granted and ctx.live.risky_error:
+        ctx.plan.warnings.append("directory roles are granted without an Identity Protection "
+                                 f"check: risky users cannot be read ({ctx.live.risky_error})")
+    for change in granted:
+        user = ctx.live.user_by_upn(change.user)
+        risk = ctx.live.risky.get(user.id) if user else None
+        if risk:
+            ctx.plan.warnings.append(
+                f"{change.user}: gets {change.target} while Identity Protection holds them "
+                f"at risk (riskLevel {risk.get('riskLevel')}, riskState "
+                f"{risk.get('riskState')}); investigate or dismiss the risk first")
+
+
+def _keep_a_global_administrator(ctx: PlanContext) -> None:
     holders = {a.principal_id for a in ctx.live.assignments
                if a.role_id == GLOBAL_ADMINISTRATOR and a.scope == TENANT_SCOPE}
     if not holders:

@@ -574,3 +574,11 @@ def add_group_owner(group_id: str, user_id: str) -> ApiRequest:
                                 "the group-delete-owners reference page")
 def remove_group_owner(group_id: str, user_id: str) -> ApiRequest:
     return ApiRequest("DELETE", _path("/groups/{}/owners/{}/$ref", group_id, user_id))
+
+
+@operation(undocumented="Identity Protection is not in the corpus; the request follows the "
+                        "riskyusers-list reference page ($filter on riskState)")
+def list_risky_users() -> ApiRequest:
+    return ApiRequest("GET", with_query("/identityProtection/riskyUsers", {
+        "$filter": "riskState eq 'atRisk' or riskState eq 'confirmedCompromised'",
+        "$select": "id,userPrincipalName,riskLevel,riskState,riskLastUpdatedDateTime"}))

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import GraphError
+from reconciler.graph.requests import segment
 
 CARD_SELECT = ("id,userPrincipalName,displayName,mail,jobTitle,department,accountEnabled,"
                "userType,createdDateTime,usageLocation,assignedLicenses,onPremisesSyncEnabled,"
@@ -33,7 +33,7 @@ def _guid(text: str) -> str:
 
 def read_card(graph: GraphClient, upn: str) -> dict[str, Any]:
     """The tenant's side of one user's card (raises GraphError 404 for an unknown user)."""
-    user = graph.get(f"/users/{quote(upn, safe='@')}",
+    user = graph.get(f"/users/{segment(upn)}",
                      {"$select": CARD_SELECT, "$expand": "manager($select=id,userPrincipalName,"
                                                          "displayName)"})
     user_id = _guid(user["id"])

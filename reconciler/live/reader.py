@@ -20,6 +20,7 @@ from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleA
 from reconciler.live.workplace import (
     read_app_roles,
     read_devices,
+    read_risky_users,
     read_service_principals,
     read_sites,
 )
@@ -116,6 +117,8 @@ def _read_workplace(graph: GraphClient, sharepoint: SharePointClient | None, sta
 
     if Collection.SERVICE_PRINCIPALS in reads.collections:
         read_service_principals(graph, state)
+    if Collection.RISKY_USERS in reads.collections:
+        read_risky_users(graph, state)
     read_app_roles(graph, users(PerUser.APP_ROLES))
     if Collection.DEVICES in reads.collections:
         read_devices(graph, state, reads.devices, users(PerUser.DEVICES))

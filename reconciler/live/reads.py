@@ -21,6 +21,7 @@ class Collection(Enum):
     MAILBOXES = "mailboxes"  # Get-Mailbox and SendAs grants (Exchange)
     AUTHORIZATION_POLICY = "authorizationPolicy"  # the tenant's User settings (one GET)
     SERVICE_PRINCIPALS = "servicePrincipals"  # enterprise apps and their app roles
+    RISKY_USERS = "riskyUsers"  # Identity Protection: users at risk (one filtered listing)
     DEVICES = "devices"  # Intune managed devices and the primary user of those that matter
 
 

@@ -108,6 +108,8 @@ class LiveState:
     service_principals: dict[str, dict[str, Any]] = field(default_factory=dict)  # by id
     devices: dict[str, LiveDevice] = field(default_factory=dict)  # by managed device id
     devices_error: str | None = None  # why Intune could not be read (no licence...)
+    risky: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> riskyUser
+    risky_error: str | None = None  # why Identity Protection could not be read
     sites: dict[str, LiveSite] = field(default_factory=dict)  # by site URL
     read: set[str] = field(default_factory=set)  # which areas were read
     # A file's `id` anchor whose live user has another UPN: new UPN (lower) -> id. The user
