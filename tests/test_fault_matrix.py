@@ -11,6 +11,7 @@ import time
 from collections import Counter
 
 from reconciler.live.reader import STATE_EXTENSION
+from reconciler.reconcile import run_apply, run_plan
 from tests.scripted import apply_process, script, served, wait_for  # noqa: F401 - fixture
 from tests.tenancy import audits, cli_run, make_tenant, oid, plan_of, store
 
@@ -182,3 +183,33 @@ actions: [{{id: again, do: resendInvitation}}]
     assert len(sent) == 1
     invited = json.loads(sent[0]["targetResources"][0]["modifiedProperties"][0]["newValue"])
     assert invited == "pat@fabrikam.com"
+
+
+# replication waits only where Graph documents lag --------------------------------------------
+def test_a_lost_manager_write_for_a_new_user_is_rechecked_without_a_replication_wait(
+        tmp_path, script):  # noqa: F811
+    folder = make_tenant(tmp_path, {"nia": "userPrincipalName: nia@contoso.com\n"
+                                           "profile: {displayName: Nia}\n"
+                                           "manager: bob@contoso.com\n"})
+    script.answer(503, "PUT", r"/manager/\$ref$", when="before")  # nothing landed
+    run = run_plan(folder, writable=True)
+    try:
+        ctx = run_apply(run)
+    finally:
+        run.connection.close()
+    assert {o.status for o in ctx.outcomes} == {"applied"}
+    # the re-check's 404 ("no manager yet") is a known-absent relation, not lag to wait on
+    assert ctx.graph.stats.get("replication_waits", 0) == 0
+    assert len(activities(folder, "Set manager")) == 1
+
+
+def test_a_phone_method_added_whose_reply_was_lost_is_rechecked_not_recorded_failed(
+        tmp_path, script):  # noqa: F811
+    folder = make_tenant(tmp_path, {"alice": "userPrincipalName: alice@contoso.com\n"
+                                             "authentication: {phoneMethods: "
+                                             "{mobile: +1 425 555 0100}}\n"})
+    script.drop("POST", r"/authentication/phoneMethods$", "after", times=1)
+    result = cli_run("apply", str(folder), "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert len(activities(folder, "User registered security info")) == 1
+    assert plan_of(folder).changes == []

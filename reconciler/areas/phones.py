@@ -87,9 +87,18 @@ def apply_phones(ctx: ApplyContext, changes: list[Change]) -> None:
                 request = api.remove_phone_method(user_id, METHOD_IDS[kind])
             removing = change.op == "remove"
             ctx.send(Write([change], request,
+                           recheck=None if removing else
+                           lambda k=kind, n=number: _has(ctx, user_id, k, n),
                            already=lambda e, r=removing: r and e.status == 404))
 
     ctx.graph.map(run, list(by_user.values()))
+
+
+def _has(ctx: ApplyContext, user_id: str, kind: str, number: str) -> bool:
+    """After a lost reply: does the user now have this phone method with this number?"""
+    found = ctx.graph.get_or_none(f"/users/{user_id}/authentication/phoneMethods/"
+                                  f"{METHOD_IDS[kind]}")
+    return bool(found) and found.get("phoneNumber") == number
 
 
 def _numbers(user: LiveUser, _live: LiveState, _detail: str) -> Any:

@@ -62,17 +62,19 @@ class GraphClient:
         return path if path.startswith("http") else f"{self.root}/{path.lstrip('/')}"
 
     def get(self, path: str, params: dict[str, str] | None = None,
-            headers: dict[str, str] | None = None) -> Any:
+            headers: dict[str, str] | None = None, *, absent_ok: bool = False) -> Any:
         """GET one resource; raises GraphError for an error reply."""
-        reply = self.sender.send("GET", self._with_params(path, params), headers=headers)
+        reply = self.sender.send("GET", self._with_params(path, params), headers=headers,
+                                 absent_ok=absent_ok)
         if not reply.ok:
             raise reply.error("GET", httpx.URL(self.url(path)).path)
         return reply.body
 
     def get_or_none(self, path: str, params: dict[str, str] | None = None) -> Any:
-        """GET, with 404 meaning 'there is none' (a manager, a photo, an extension)."""
+        """GET, with 404 meaning 'there is none' (a manager, a photo, an extension): known
+        absent, so never waited on as replication lag."""
         try:
-            return self.get(path, params)
+            return self.get(path, params, absent_ok=True)
         except GraphError as error:
             if error.status == 404:
                 return None

@@ -123,11 +123,12 @@ class Sender:
              headers: dict[str, str] | None = None,
              recheck: Callable[[], bool] | None = None,
              already: Callable[[GraphError], bool] | None = None,
-             attempts: int | None = None) -> Reply:
+             attempts: int | None = None, absent_ok: bool = False) -> Reply:
         """Send until `retry.judge` gives a definite verdict; a write whose reply was lost
         (or got a 5xx) is re-checked before it is sent again.
 
-        `attempts` caps tries on lost replies and 5xx (default: the policy's). No reply
+        `attempts` caps tries on lost replies and 5xx (default: the policy's). `absent_ok`:
+        a 404 means "there is none" (a relation not set yet), never replication lag. No reply
         after the last try raises UnreachableError: "no reply" is never success. The
         returned Reply carries its verdict (SUCCESS, ALREADY or GIVE_UP).
         """
@@ -145,7 +146,8 @@ class Sender:
             status = reply.status if reply is not None else None
             throttled += status == 429
             at = Attempt(write, attempt, throttled, refreshed,
-                         lagging=status == 404 and self.lagging(url, body_text, started),
+                         lagging=status == 404 and not absent_ok
+                         and self.lagging(url, body_text, started),
                          sent=lost != "ConnectError")
             decision = judge(status, reply.headers if reply is not None else {}, at, policy,
                              already=_reads_already(reply, already, method, url))
