@@ -54,3 +54,33 @@ def tenant_folder(tmp_path: Path):
 # parts that only cost wall-clock time or make reads nondeterministic: per-request latency and
 # replication lag. Tests that study them pass their own Limits or `lag=` fault.
 os.environ.setdefault("RECONCILER_EMULATOR_LIMITS", "latency=0,perobject=0,lag=0")
+
+
+# Every JSON reply the emulator gives during the suite is sampled (a few per method and path
+# shape) so that tests/test_zz_csdl_walk.py can check each property and value against the
+# CSDL once the scenarios before it have run.
+SERVED_REPLIES: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+
+
+def _record_replies() -> None:
+    import json
+    import re
+
+    from reconciler.emulator.app import Emulator
+
+    original = Emulator.handle
+    shape = re.compile(r"/[0-9a-fA-F-]{36}|/[^/]+@[^/]+|\?.*$")
+
+    def handle(self, request):  # noqa: ANN001, ANN202 - wraps the emulator's own signature
+        response = original(self, request)
+        if 200 <= response.status < 300 and "json" in response.headers.get("content-type", ""):
+            key = (request.method, shape.sub("/{}", request.path))
+            kept = SERVED_REPLIES.setdefault(key, [])
+            if len(kept) < 5 and response.body:
+                kept.append((request.path, json.loads(response.body)))
+        return response
+
+    Emulator.handle = handle
+
+
+_record_replies()

@@ -216,9 +216,12 @@ def problems(value: Any, type_name: str, where: str = "body") -> list[str]:
                 out.append(f"{where}.{key}@delta: not a property of {type_name}")
             continue
         prop = props.get(key) or navs.get(key)
-        if prop is None:
-            if not (kind.open or any(t.open for t in the_model.chain(type_name))) or \
-                    not key.startswith("extension_"):
+        if prop is None:  # an open type (openTypeExtension) takes dynamic properties; a
+            # directory object's openness is for directory extensions (extension_...) only
+            open_type = any(t.open for t in the_model.chain(type_name))
+            if the_model.is_a(type_name, "directoryObject"):
+                open_type = open_type and key.startswith("extension_")
+            if not open_type:
                 out.append(f"{where}.{key}: {type_name} has no such property")
             continue
         out += _value_problems(item, prop, f"{where}.{key}")

@@ -211,13 +211,24 @@ def select(obj: dict[str, Any], fields: list[str] | None, default: tuple[str, ..
                         f"'microsoft.graph.{type_name}'.")
         wanted = ["id", *[f for f in fields if f != "id"]]
     elif default is not None:
-        wanted = ["id", *default]
+        wanted = ["id", *_declared(obj.get("@odata.type"), default)]
     else:
         return {k: v for k, v in obj.items() if not k.startswith("@kind")}
     out = {name: obj.get(name) for name in wanted}
     if "@odata.type" in obj:
         out = {"@odata.type": obj["@odata.type"], **out}
     return out
+
+
+def _declared(odata_type: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A default projection keeps only what the item's own type declares (a group among
+    a members list has no userPrincipalName)."""
+    if not odata_type:
+        return default
+    from reconciler.emulator import csdl
+
+    declared = csdl.model().properties(csdl.full_name(odata_type))
+    return tuple(name for name in default if name in declared) if declared else default
 
 
 def select_fields(request: Request) -> list[str] | None:
