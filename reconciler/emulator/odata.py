@@ -227,8 +227,12 @@ def _declared(odata_type: str | None, default: tuple[str, ...]) -> tuple[str, ..
         return default
     from reconciler.emulator import csdl
 
-    declared = csdl.model().properties(csdl.full_name(odata_type))
-    return tuple(name for name in default if name in declared) if declared else default
+    model = csdl.model()
+    name = csdl.full_name(odata_type)
+    if any(t.open for t in model.chain(name)) and not model.is_a(name, "directoryObject"):
+        return default  # an open type (openTypeExtension) has dynamic properties
+    declared = model.properties(name)
+    return tuple(n for n in default if n in declared) if declared else default
 
 
 def select_fields(request: Request) -> list[str] | None:
