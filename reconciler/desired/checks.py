@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler.desired.confine import inside
 from reconciler.desired.dates import parse_instant
 from reconciler.desired.model import DesiredUser, TenantConfig, Window
 from reconciler.desired.photo import image_format
@@ -15,6 +16,10 @@ LOOPBACK_PREFIXES = ("http://127.0.0.1", "http://localhost", "http://[::1]", "em
 
 def check_tenant_config(config: TenantConfig) -> list[Problem]:
     problems = []
+    if not inside(config.folder, config.audit_file) or config.audit_file.is_symlink():
+        problems.append(config.source.problem(("audit", "file"), (
+            "must name a file inside the tenant folder, not a symlink (no `..`, no absolute "
+            "path out of it)")))
     if config.auth_method == "none" and not config.graph_url.startswith(LOOPBACK_PREFIXES):
         problems.append(config.source.problem(
             ("auth", "method"),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.desired.build import build_tenant_config, build_user
 from reconciler.desired.checks import check_tenant_config, check_users
+from reconciler.desired.confine import inside
 from reconciler.desired.model import DesiredTenant, DesiredUser, TenantConfig
 from reconciler.desired.problems import InputError, Problem
 from reconciler.desired.schema import validate_document
@@ -39,6 +40,11 @@ def load_tenant(folder: Path) -> LoadResult:
     users: list[DesiredUser] = []
     for path in user_files(folder):
         result.files += 1
+        if not inside(folder, path):  # a symlink (or a link in the way) out of the folder
+            result.problems.append(Problem(_display(folder, path), 1, 1, "(document)",
+                                           "resolves outside the tenant folder (a symlink?); "
+                                           "user files must lie inside it: not read"))
+            continue
         loaded = _load_checked(path, _display(folder, path), "user", result)
         if loaded is not None:
             users.append(build_user(loaded.data, path, folder, loaded.source, config))
@@ -69,6 +75,11 @@ def load_config(folder: Path) -> TenantConfig:
 def _load_config(folder: Path, result: LoadResult) -> TenantConfig | None:
     path = folder / TENANT_FILE
     display = _display(folder, path)
+    if path.is_file() and not inside(folder, path):
+        result.problems.append(Problem(display, 1, 1, "(document)",
+                                       "resolves outside the tenant folder (a symlink?): "
+                                       "not read"))
+        return None
     if not path.is_file():
         result.problems.append(Problem(
             display, 1, 1, "(document)",

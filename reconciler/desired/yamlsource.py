@@ -14,6 +14,11 @@ from reconciler.desired.problems import Problem
 
 KeyPath = tuple[str | int, ...]
 
+# Hostile files: an alias bomb or deep nesting ends in one located problem, fast.
+MAX_ALIASES = 100  # `*alias` references in one file
+MAX_DEPTH = 64  # nested mappings and lists
+MAX_ALIAS_NODES = 10_000  # extra values aliases may expand to, beyond the file's own
+
 
 class _PyLoader(yaml.SafeLoader):
     """SafeLoader with YAML 1.2 scalars: dates stay strings, only true/false are booleans.
@@ -89,6 +94,10 @@ def load_yaml(path: Path, display: str) -> LoadedYaml:
     except UnicodeDecodeError as exc:
         problems.append(Problem(display, 1, 1, "(document)", f"not UTF-8 text ({exc.reason})"))
         return LoadedYaml(None, source, problems)
+    hostile, events = _prescan(text, display)
+    if hostile is not None:
+        problems.append(hostile)
+        return LoadedYaml(None, source, problems)
     loader = _CLoader(text)
     try:
         node = loader.get_single_node()
@@ -108,11 +117,63 @@ def load_yaml(path: Path, display: str) -> LoadedYaml:
     if node is None:
         return LoadedYaml(None, source, problems)
     constructor = _constructor()
+    budget = _Budget(events + MAX_ALIAS_NODES)
     try:
-        data = _build(node, (), source, problems, constructor)
+        data = _build(node, (), source, problems, constructor, budget)
+    except _Exhausted as exc:
+        problems.append(Problem(display, *exc.at, "(document)",
+                                f"aliases expand to more than {MAX_ALIAS_NODES} extra values "
+                                "(an alias bomb?); write the values out"))
+        return LoadedYaml(None, source, problems)
     finally:
         constructor.constructed_objects.clear()  # nothing of this file outlives it
     return LoadedYaml(data, source, problems)
+
+
+def _prescan(text: str, display: str) -> tuple[Problem | None, int]:
+    """Count aliases and nesting on the event stream (linear, no recursion) before any
+    tree is built; (the first limit crossed, located; the number of events)."""
+    aliases = depth = events = 0
+    try:
+        for event in yaml.parse(text, Loader=_CLoader):
+            events += 1
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    return _at(display, event, f"more than {MAX_ALIASES} aliases (an alias "
+                               "bomb?); write the values out"), events
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return _at(display, event, f"nested deeper than {MAX_DEPTH} levels"), events
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None, events  # malformed: the parse below says where and why
+    return None, events
+
+
+def _at(display: str, event: yaml.Event, message: str) -> Problem:
+    mark = event.start_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    return Problem(display, line, col, "(document)", message)
+
+
+class _Exhausted(Exception):
+    def __init__(self, at: tuple[int, int]) -> None:
+        self.at = at
+
+
+class _Budget:
+    """Values `_build` may still make: the file's own plus a bounded alias expansion."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def spend(self, node: yaml.Node) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _Exhausted((node.start_mark.line + 1, node.start_mark.column + 1))
 
 
 _CONSTRUCTORS = threading.local()
@@ -127,8 +188,10 @@ def _constructor() -> _PyLoader:
 
 
 def _build(
-    node: yaml.Node, path: KeyPath, source: SourceMap, problems: list[Problem], loader: _PyLoader
+    node: yaml.Node, path: KeyPath, source: SourceMap, problems: list[Problem], loader: _PyLoader,
+    budget: _Budget,
 ) -> Any:
+    budget.spend(node)
     source.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
@@ -152,11 +215,11 @@ def _build(
                 )
                 continue
             source.marks[child] = at
-            result[key] = _build(value_node, child, source, problems, loader)
+            result[key] = _build(value_node, child, source, problems, loader, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, index), source, problems, loader)
+            _build(item, (*path, index), source, problems, loader, budget)
             for index, item in enumerate(node.value)
         ]
     return _scalar(node, loader)
