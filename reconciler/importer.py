@@ -30,8 +30,9 @@ def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
     and the SharePoint sites the folder's files already name (no API lists a user's site
     groups across sites, so an import sees the sites a file brought into view)."""
     return Reads(set(Collection), {read: set(upns) for read in
-                                   (PerUser.PHONES, PerUser.CALENDAR, PerUser.FULL_ACCESS,
-                                    PerUser.APP_ROLES, PerUser.DEVICES)}, set(sites or ()))
+                                   (PerUser.PHONES, PerUser.CALENDAR, PerUser.CALENDARS,
+                                    PerUser.FULL_ACCESS, PerUser.APP_ROLES, PerUser.DEVICES)},
+                 set(sites or ()))
 
 
 class _Dumper(yaml.SafeDumper):

@@ -14,6 +14,7 @@ from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.properties import group_kind
 from reconciler.live.cache import DeltaCache, fold_group, fold_user
+from reconciler.live.calendars import read_calendars, read_folder_rights
 from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
 from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
@@ -90,6 +91,8 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
         read_full_access(exchange, graph, state, per_user.get(PerUser.FULL_ACCESS, ()))
         read_outlook(graph, state, per_user.get(PerUser.CALENDAR, ()),
                      per_user.get(PerUser.REPLIES, ()))
+        read_calendars(graph, state, per_user.get(PerUser.CALENDARS, ()))
+        read_folder_rights(exchange, state)
         say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
     state.read = {c.value for c in reads.collections} | {"users"}
     return state

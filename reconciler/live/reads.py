@@ -33,6 +33,7 @@ class PerUser(Enum):
     PHONES = "phones"  # authentication methods
     FULL_ACCESS = "fullAccess"  # Get-MailboxPermission (needs MAILBOXES)
     CALENDAR = "calendar"  # calendarPermissions (needs MAILBOXES)
+    CALENDARS = "calendars"  # the calendar list and named calendars' permissions
     REPLIES = "replies"  # automaticRepliesSetting (needs MAILBOXES)
     APP_ROLES = "appRoles"  # appRoleAssignments (direct, and through direct groups)
     DEVICES = "devices"  # primary user of the devices this user enrolled (needs DEVICES)

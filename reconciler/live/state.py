@@ -20,6 +20,11 @@ class LiveUser:
     full_access: dict[str, bool | None] | None = None  # trustee (lower) -> automapping
     send_as: set[str] | None = None  # trustees (lower)
     calendar: list[dict[str, Any]] | None = None  # calendarPermission objects
+    # calendars by name (lower): Graph's calendar plus "permissions" (named ones only)
+    calendars: dict[str, dict[str, Any]] | None = None
+    # Exchange AccessRights of `custom` entries: calendar name (lower, "" = primary) ->
+    # user (display name or address, lower) -> rights
+    folder_rights: dict[str, dict[str, list[str]]] | None = None
     replies: dict[str, Any] | None = None  # automaticRepliesSetting
     phones: dict[str, dict[str, Any]] | None = None  # phoneType -> phone method
     methods: int = 0  # authentication methods other than phones and the password

@@ -134,8 +134,10 @@ def add_calendar_permission(em: Emulator, request: Request, key: str) -> Respons
 
 
 def _inside(em: Emulator, address: str) -> bool:
+    """A user or a mail-enabled group of the organization."""
     return em.store.user_id_by_upn(address) is not None or any(
-        (u.get("mail") or "").lower() == address.lower() for u in em.store.all_objects("user"))
+        (o.get("mail") or "").lower() == address.lower()
+        for kind in ("user", "group") for o in em.store.all_objects(kind))
 
 
 def _allowed(inside: bool) -> list[str]:
