@@ -16,7 +16,9 @@ def empty_tenant(root, seed_file=None, seed=None):
     folder = root / "imported"
     (folder / "users").mkdir(parents=True)
     if seed_file:
-        shutil.copy(DEMO / "tenant.yaml", folder / "tenant.yaml")
+        # import writes user files; tenant.yaml's own settings are not imported
+        (folder / "tenant.yaml").write_text(
+            (DEMO / "tenant.yaml").read_text().split("\nsettings:")[0] + "\n")
         shutil.copy(seed_file, folder / "emulator-seed.json")
     else:
         (folder / "tenant.yaml").write_text(TENANT_YAML.format(
@@ -31,7 +33,11 @@ def test_import_of_the_demo_tenant_round_trips(tmp_path):
     result = cli_run("import", "--tenant", str(folder))
     assert result.exit_code == 0, result.output
     files = sorted((folder / "users").glob("*.yaml"))
-    assert len(files) == 24
+    assert len(files) == 26
+    boardroom = yaml.safe_load((folder / "users" / "boardroom.yaml").read_text())
+    assert boardroom["mailbox"]["type"] == "shared"  # as seeded; the demo files make it a room
+    projector = yaml.safe_load((folder / "users" / "projector.yaml").read_text())
+    assert projector["mailbox"]["type"] == "equipment"
     noah = yaml.safe_load((folder / "users" / "noah.bennett.yaml").read_text())
     assert noah["manager"] == "rachel.green@northwindtraders.com"
     assert noah["groups"] == ["All Staff", "Finance", "Sales", "Sales Team", "VPN Users"]
