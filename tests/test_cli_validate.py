@@ -14,7 +14,7 @@ from tests.conftest import DEMO
 def test_the_demo_tenant_is_valid():
     result = CliRunner().invoke(cli, ["validate", str(DEMO)])
     assert result.exit_code == 0, result.output
-    assert "valid (26 users)" in result.stdout
+    assert "valid (28 users)" in result.stdout
     assert "reference checks" in result.stderr and "skipped" in result.stderr
 
 

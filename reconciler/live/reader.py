@@ -81,9 +81,7 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
                 int(sku.get("consumedUnits") or 0),
                 {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
         say(f"read: subscribedSkus={len(state.skus)}")
-    if Collection.AUTHORIZATION_POLICY in wanted:
-        policy = graph.get(api.get_authorization_policy().path)
-        state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
+    _read_settings(graph, state, wanted)
     _read_per_user(graph, state, per_user)
     _read_workplace(graph, sharepoint, state, reads, per_user)
     if Collection.MAILBOXES in wanted and exchange is not None:
@@ -96,6 +94,13 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
         say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
     state.read = {c.value for c in reads.collections} | {"users"}
     return state
+
+
+def _read_settings(graph: GraphClient, state: LiveState, wanted: set[Collection]) -> None:
+    """The tenant's own settings (tenant.yaml `settings`): one GET each."""
+    if Collection.AUTHORIZATION_POLICY in wanted:
+        policy = graph.get(api.get_authorization_policy().path)
+        state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
 
 
 def _read_cached(graph: GraphClient, state: LiveState, cache: DeltaCache,
