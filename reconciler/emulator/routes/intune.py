@@ -117,7 +117,8 @@ def set_primary_user(em: Emulator, request: Request, device: str) -> Response:
     found = _device(em, device)
     user_id = ref_id(request.json() or {})
     user = em.store.get_object(user_id, "user")
-    if user is None or em.lagging(user_id):
+    if em.replica(user, user_id) is None:  # a write reaches the primary: only a user
+        # created a moment ago may not be found yet
         raise not_found(user_id)
     before = found.get("@primaryUser")
     found["@primaryUser"] = user_id

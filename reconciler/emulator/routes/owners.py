@@ -40,7 +40,7 @@ def list_owners(em: Emulator, request: Request, key: str) -> Response:
 def add_owner(em: Emulator, request: Request, key: str) -> Response:
     group = find_group(em, key)
     owner_id = ref_id(request.json() or {})
-    if em.store.get_object(owner_id, "user") is None or em.lagging(owner_id):
+    if em.replica(em.store.get_object(owner_id, "user"), owner_id) is None:
         raise not_found(owner_id)
     if em.store.item(group["id"], KIND, owner_id) is not None:
         raise bad_request("One or more added object references already exist for the "

@@ -105,7 +105,7 @@ def _resolve(em: Emulator, login: str) -> dict[str, Any]:
     upn = text[len(MEMBER_PREFIX):] if text.lower().startswith(MEMBER_PREFIX) else text
     user_id = em.store.user_id_by_upn(upn)
     user = em.store.get_object(user_id, "user") if user_id else None
-    if user is None or em.lagging(user["id"]):
+    if user is None or em.replica(user, user["id"]) is None:  # just created: not yet seen
         raise SharePointError(400, "-2130575276, Microsoft.SharePoint.SPException",
                               "The user does not exist or is not unique.")
     return user
