@@ -68,3 +68,10 @@ def test_audit_file_outside_the_folder_is_refused_and_nothing_is_written(tmp_pat
     result = cli_run("apply", str(folder), "--auto-approve")
     assert result.exit_code == 1 and "audit.file" in result.stderr
     assert not (tmp_path / "outside" / "x.jsonl").exists()
+
+
+def test_30000_unknown_keys_are_each_reported(tmp_path):
+    keys = "".join(f"k{i}: {i}\n" for i in range(30_000))
+    folder = make_tenant(tmp_path, {"a": "userPrincipalName: a@contoso.com\n" + keys})
+    problems = load_tenant(folder).problems
+    assert len(problems) == 30_000 and all("unknown key" in p.message for p in problems)
