@@ -135,8 +135,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def _round(graph: GraphClient, url: str, saved: Objects, fold: Fold) -> tuple[Objects, str]:
-    """Follow one delta round from `url`, folding each change into a copy of `saved`."""
-    objects = {key: dict(value) for key, value in saved.items()}
+    """Follow one delta round from `url`, folding each change into `saved` in place (on a
+    failure the caller drops `saved` and reads cold, so a half-folded copy never counts)."""
+    objects = saved
     link = ""
     for page in _pages(graph, url):
         for item in page.get("value", []):
