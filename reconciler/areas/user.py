@@ -219,7 +219,7 @@ def _relations(_user: DesiredUser, _current: LiveUser, _live: LiveState) -> int:
 
 
 def _import(user: LiveUser, _state: LiveState) -> dict[str, Any]:
-    return {"userPrincipalName": user.upn}
+    return {"userPrincipalName": user.upn, "id": user.id}  # the anchor: a rename stays one user
 
 
 FACTS = {
