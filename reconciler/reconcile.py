@@ -24,6 +24,7 @@ from reconciler.live.audits import read_audits, read_exchange_audits, who
 from reconciler.live.cache import DeltaCache, cache_dir
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
+from reconciler.plan import unmanaged
 from reconciler.plan.change import TENANT, Change, Plan
 from reconciler.plan.limits import check_limits
 from reconciler.plan.planner import make_plan, selected
@@ -52,7 +53,10 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     config = desired.config
     where = cache_dir(config.folder, config.graph_url)
     cache = DeltaCache(where, config.tenant_id, config.graph_url)  # where None: keeps nothing
-    return read_live(connection.graph, reads_for(users, config if tenant else None),
+    reads = reads_for(users, config if tenant else None)
+    if tenant and unmanaged.wanted(desired):
+        unmanaged.add_reads(reads)
+    return read_live(connection.graph, reads,
                      exchange=connection.exchange, sharepoint=connection.sharepoint,
                      progress=progress, anchors=anchors, cache=cache)
 
@@ -78,6 +82,8 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         live = read_for(desired, connection, [u.upn for u in users], progress,
                         tenant=not only)
         plan = judged_plan(desired, live, users, tenant=not only)
+        if not only and unmanaged.wanted(desired):
+            plan.unmanaged = unmanaged.unmanaged(desired, live)
     except BaseException:
         connection.close()
         raise
@@ -161,8 +167,10 @@ def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
     plan, live = run.plan, run.live
     audit_of = {kind.name: area.audit for area in AREAS for kind in area.kinds}
     found: list[dict] = []
+    flagged = [e for e in plan.unmanaged if e["privileged"]]
+    records = read_audits(run.connection.graph, now) if plan.changes or flagged else []
+    found += unmanaged.attribute(flagged, records, who)
     if plan.changes:
-        records = read_audits(run.connection.graph, now)
         for change in plan.changes:
             audit = audit_of[change.kind]
             user = live.user_by_upn(change.user)

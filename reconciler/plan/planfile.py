@@ -40,6 +40,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "refusals": list(plan.refusals),
         "attribution": list(plan.attribution),
+        "unmanaged": list(plan.unmanaged),
         "users": list(plan.users),
         "facts": dict(sorted(plan.facts.items())),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
+from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import md_code, md_fence, md_html, md_text, printable
 from reconciler.render.lines import by_user, change_lines, collapsed_notes, summary_line, verb
 
@@ -44,6 +45,11 @@ def render_markdown(plan: Plan) -> str:
         out += [f"| {md_code(a['user'])} | {md_text(a['kind'])} {md_text(a['target'])} | "
                 f"{md_text(a['activity'])} | {md_text(a['by'])} | {md_text(a['at'])} |"
                 for a in plan.attribution]
+        out.append("")
+    if plan.unmanaged:
+        out += ["#### :bust_in_silhouette: Without a file (listed, never changed)", ""]
+        out += [f"- {':warning: ' if e['privileged'] else ''}{md_code(describe(e))}"
+                for e in plan.unmanaged]
         out.append("")
     if plan.scheduled:
         out += ["#### Scheduled", "", "| due | user | change |", "| --- | --- | --- |"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from reconciler.plan.change import Plan
+from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import printable, text_block
 from reconciler.render.lines import (
     LEGEND,
@@ -54,6 +55,11 @@ def render_text(plan: Plan, colour: bool = False) -> str:
     if plan.attribution:
         out.append("Changed outside git (directory audit log):")
         out.extend(f"  {printable(line)}" for line in attribution_lines(plan))
+        out.append("")
+    if plan.unmanaged:
+        out.append("Without a file (listed, never changed; privileged first):")
+        out.extend(f"  {'!' if e['privileged'] else '-'} {printable(describe(e))}"
+                   for e in plan.unmanaged)
         out.append("")
     if plan.notes:
         out.append("Not manageable (left as they are):")
