@@ -28,6 +28,7 @@ from reconciler.plan import unmanaged
 from reconciler.plan.change import TENANT, Change, Plan
 from reconciler.plan.limits import check_limits
 from reconciler.plan.planner import make_plan, selected
+from reconciler.plan.protected import guard
 
 Progress = Callable[[str], None]
 
@@ -94,6 +95,7 @@ def judged_plan(desired: DesiredTenant, live: LiveState, users: list[DesiredUser
                 tenant: bool = True) -> Plan:
     """A plan with its refusals: what `plan` shows and `apply --plan` re-judges against."""
     plan = make_plan(desired, live, clock.now(), users, tenant=tenant)
+    guard(plan, desired)  # protected users: no password reset, method change, forwarding
     plan.refusals = check_limits(plan, desired, live)
     return plan
 

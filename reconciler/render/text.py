@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
 from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import printable, text_block
@@ -33,6 +34,12 @@ def render_text(plan: Plan, colour: bool = False) -> str:
     out: list[str] = []
     if plan.errors:  # said first as well as last: the counts below do not apply
         out += [summary_line(plan), ""]
+    privileged = [c for c in plan.changes if is_privileged(c)]
+    if privileged:
+        out.append("Privileged changes (review these first):")
+        out.extend(paint(f"  {change.user}: {line}") for change in privileged
+                   for line in change_lines(change))
+        out.append("")
     if plan.changes:
         used = sorted({c.op for c in plan.changes}, key=list(LEGEND).index)
         out.append("reconciler will perform the following actions "
