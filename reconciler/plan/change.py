@@ -94,6 +94,8 @@ class Plan:
     attribution: list[dict[str, Any]] = field(default_factory=list)  # drift: who, when
     # policy.unmanagedUsers: report: principals no file accounts for (plan/unmanaged.py)
     unmanaged: list[dict[str, Any]] = field(default_factory=list)
+    # drift: changes whose live value is what the last apply wrote (git moved since)
+    waiting: list[dict[str, Any]] = field(default_factory=list)
 
     def sort(self, change_key: Callable[[Change], Any], note_key: Callable[[Note], Any]
              ) -> None:

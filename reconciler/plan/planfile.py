@@ -51,6 +51,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "refusals": list(plan.refusals),
         "attribution": list(plan.attribution),
         "unmanaged": list(plan.unmanaged),
+        "waiting": list(plan.waiting),
         "users": list(plan.users),
         "facts": dict(sorted(plan.facts.items())),
     }

@@ -39,6 +39,14 @@ def render_markdown(plan: Plan) -> str:
             if hidden:
                 out.append(f"# ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
             out += [fence, "", "</details>", ""]
+    if plan.waiting:
+        out += ["#### :hourglass: Waiting for apply (git changed; the tenant is as the last "
+                "apply left it)", "", "| user | what | applied | commit |",
+                "| --- | --- | --- | --- |"]
+        out += [f"| {md_code(w['user'])} | {md_text(w['kind'])} {md_text(w['target'])} | "
+                f"{md_text(w['appliedAt'])} | {md_text(str(w.get('commit') or '')[:12])} |"
+                for w in plan.waiting]
+        out.append("")
     if plan.attribution:
         out += ["#### Changed outside git", "", "| user | what | activity | by | at |",
                 "| --- | --- | --- | --- | --- |"]

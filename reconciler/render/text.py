@@ -59,6 +59,13 @@ def render_text(plan: Plan, colour: bool = False) -> str:
                 out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
                            "hidden)")
             out.append("")
+    if plan.waiting:
+        out.append("Waiting for apply (git changed after the last apply; the tenant is as that "
+                   "apply left it):")
+        out.extend(f"  {w['user']} {w['kind']} {w['target']}: applied {w['appliedAt']}"
+                   + (f" (commit {str(w['commit'])[:12]})" if w.get("commit") else "")
+                   for w in plan.waiting)
+        out.append("")
     if plan.attribution:
         out.append("Changed outside git (directory audit log):")
         out.extend(f"  {printable(line)}" for line in attribution_lines(plan))
