@@ -59,22 +59,12 @@ def render_text(plan: Plan, colour: bool = False) -> str:
                 out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
                            "hidden)")
             out.append("")
-    if plan.waiting:
-        out.append("Waiting for apply (git changed after the last apply; the tenant is as that "
-                   "apply left it):")
-        out.extend(f"  {w['user']} {w['kind']} {w['target']}: applied {w['appliedAt']}"
-                   + (f" (commit {str(w['commit'])[:12]})" if w.get("commit") else "")
-                   for w in plan.waiting)
-        out.append("")
+    out += _waiting(plan)
     if plan.attribution:
         out.append("Changed outside git (directory audit log):")
         out.extend(f"  {printable(line)}" for line in attribution_lines(plan))
         out.append("")
-    if plan.unmanaged:
-        out.append("Without a file (listed, never changed; privileged first):")
-        out.extend(f"  {'!' if e['privileged'] else '-'} {printable(describe(e))}"
-                   for e in plan.unmanaged)
-        out.append("")
+    out += _unmanaged(plan)
     if plan.notes:
         out.append("Not manageable (left as they are):")
         out.extend(f"  {printable(line)}" for line in collapsed_notes(plan))
@@ -92,3 +82,23 @@ def render_text(plan: Plan, colour: bool = False) -> str:
         out.append("")
     out.append(printable(summary_line(plan)))
     return text_block("\n".join(out)) + "\n"
+
+
+def _waiting(plan: Plan) -> list[str]:
+    """Drift that is git moving: the tenant is as the last apply left it."""
+    if not plan.waiting:
+        return []
+    return ["Waiting for apply (git changed after the last apply; the tenant is as that "
+            "apply left it):",
+            *(printable(f"  {w['user']} {w['kind']} {w['target']}: applied {w['appliedAt']}"
+                        + (f" (commit {str(w['commit'])[:12]})" if w.get("commit") else ""))
+              for w in plan.waiting), ""]
+
+
+def _unmanaged(plan: Plan) -> list[str]:
+    """Principals no file accounts for (policy.unmanagedUsers: report)."""
+    if not plan.unmanaged:
+        return []
+    return ["Without a file (listed, never changed; privileged first):",
+            *(f"  {'!' if e['privileged'] else '-'} {printable(describe(e))}"
+              for e in plan.unmanaged), ""]
