@@ -273,7 +273,9 @@ def _report_outcomes(outcomes: list) -> int:
 def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -> int:
     """Report how the live tenant differs from TENANT_DIR (a plan that is not applied).
 
-    Exit status: 0 no drift, 2 drift found, 1 errors or a failed due change. Run it on a
+    Exit status: 0 no drift, 2 drift found (or, under policy.unmanagedUsers: report, a
+    privileged user without a file, or a new role assignment to a group or service
+    principal), 1 errors or a failed due change. Run it on a
     schedule (cron, or the drift workflow) to see changes made outside git; with
     --apply-due it also carries out what has fallen due and reports the rest.
 
@@ -283,6 +285,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
       0 * * * *  reconciler drift tenants/contoso --apply-due   # hourly, in cron
     """
     from reconciler import clock
+    from reconciler.plan.unmanaged import alarming
     from reconciler.reconcile import attribute_drift, run_plan
 
     def work() -> int:
@@ -295,7 +298,8 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
                 return EXIT_ERROR
             if apply_due and any(c.due for c in run.plan.changes):
                 return _apply_due(run)
-            return EXIT_CHANGES if run.plan.has_changes else EXIT_OK
+            flagged = any(alarming(e) for e in run.plan.unmanaged)
+            return EXIT_CHANGES if run.plan.has_changes or flagged else EXIT_OK
         finally:
             run.connection.close()
 

@@ -12,17 +12,20 @@ from typing import Any
 
 import yaml
 
-from reconciler import schema_refs
+from reconciler import clock, schema_refs
 from reconciler.areas import Nothing
 from reconciler.areas.registry import AREAS
-from reconciler.desired.loader import USERS_FOLDER, load_config, user_files
+from reconciler.desired.build import build_user
+from reconciler.desired.loader import TENANT_FILE, USERS_FOLDER, load_config, user_files
+from reconciler.desired.model import DesiredTenant, TenantConfig
 from reconciler.desired.schema import load_schema
-from reconciler.desired.yamlsource import load_yaml
+from reconciler.desired.yamlsource import SourceMap, load_yaml
 from reconciler.graph.connect import connect
 from reconciler.graph.sharepoint import site_root
 from reconciler.live.reader import read_live
 from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
 from reconciler.live.state import LiveState, LiveUser
+from reconciler.plan.planner import make_plan
 
 
 def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
@@ -60,19 +63,110 @@ def import_users(folder: Path, only: tuple[str, ...] = (),
     written, skipped = [], []
     target = folder / USERS_FOLDER
     target.mkdir(parents=True, exist_ok=True)
+    docs: dict[str, dict[str, Any]] = {}
     for user in sorted(state.users.values(), key=lambda u: u.upn.lower()):
         if user.upn not in upns:
             continue
         if user.upn.lower() in existing:
             skipped.append(user.upn)
             continue
-        path = _free_name(target, user.upn)
+        docs[user.upn] = user_document(user, state)
+    explicit_defaults(docs, state, config)
+    for upn, doc in docs.items():
+        path = _free_name(target, upn)
         header = schema_refs.comment("user", path)
-        body = yaml.dump(user_document(user, state), Dumper=_Dumper, sort_keys=False,
+        body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False,
                          allow_unicode=True, default_flow_style=False, width=100)
         path.write_text(header + body, encoding="utf-8")
         written.append(path)
+    if written:
+        report_unmanaged(folder, progress)
     return written, skipped
+
+
+# The YAML key each change kind comes from (the target completes it where it names a field).
+_KIND_KEYS = {
+    "group": "groups", "directoryRole": "directoryRoles", "license": "licenses",
+    "forwarding": "mailbox.forwarding", "mailboxType": "mailbox.type",
+    "automaticReplies": "mailbox.automaticReplies", "calendarPermission": "calendar.permissions",
+    "profile": "profile.{target}", "extensionAttribute": "extensionAttributes.{target}",
+    "phoneMethod": "authentication.phoneMethods.{target}",
+    "mailboxPermission": "mailbox.permissions.{right}",
+}
+
+
+def explicit_defaults(docs: dict[str, dict[str, Any]], state: LiveState,
+                      config: TenantConfig) -> None:
+    """Write into each document what the tenant's `defaults` would otherwise change: the
+    user's live value (an empty list, null), so a plan right after the import is clean and
+    a later change to that key is drift."""
+    if not config.defaults or not docs:
+        return
+    users = [build_user(doc, config.folder / USERS_FOLDER / f"{upn}.yaml", config.folder,
+                        SourceMap(upn), config) for upn, doc in docs.items()]
+    plan = make_plan(DesiredTenant(config, users), state, clock.now(), users, tenant=False)
+    by_upn = {u.upn: u for u in users}
+    for change in plan.changes:
+        desired = by_upn.get(change.user)
+        template = _KIND_KEYS.get(change.kind)
+        if desired is None or template is None:
+            continue
+        key = template.format(target=change.target,
+                              right=str(change.apply.get("right") or ""))
+        if key not in desired.defaulted:
+            continue
+        live = state.user_by_upn(change.user)
+        _set(docs[change.user], key.split("."), _live_value(key, live))
+
+
+def _live_value(key: str, live: LiveUser | None) -> Any:
+    """What the file must say to keep the live value: lists and settings that import
+    leaves out when empty are empty; a profile field is its live value."""
+    parts = key.split(".")
+    if parts[0] in ("groups", "directoryRoles", "licenses") or parts[-1] in (
+            "fullAccess", "sendAs", "sendOnBehalf", "permissions"):
+        return []
+    if parts[0] == "profile" and live is not None:
+        value = live.props.get(parts[1])
+        return value if isinstance(value, str | bool | int | float | list) or value is None \
+            else str(value)
+    if key == "mailbox.type" and live is not None:
+        return "shared" if (live.mailbox or {}).get("RecipientTypeDetails") == \
+            "SharedMailbox" else "user"
+    if key == "mailbox.automaticReplies":
+        return {"status": "disabled"}
+    return None
+
+
+def _set(doc: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        child = doc.get(part)
+        if not isinstance(child, dict):
+            child = doc[part] = {}
+        doc = child
+    doc[path[-1]] = value
+
+
+def report_unmanaged(folder: Path, progress: Callable[[str], None]) -> None:
+    """A tenant brought under management by import lists users without a file
+    (`policy.unmanagedUsers: report`) unless tenant.yaml already says otherwise."""
+    path = folder / TENANT_FILE
+    text = path.read_text(encoding="utf-8")
+    if re.search(r"^\s+unmanagedUsers\s*:", text, re.M):
+        return
+    line = "  unmanagedUsers: report     # users without a file: listed, never changed\n"
+    match = re.search(r"^policy:[ \t]*(#.*)?\n", text, re.M)
+    if match and "{" not in text[match.start():match.end()]:
+        text = text[:match.end()] + line + text[match.end():]
+    elif re.search(r"^policy:", text, re.M):
+        progress("import: add `unmanagedUsers: report` under policy in tenant.yaml to list "
+                 "users without a file")
+        return
+    else:
+        text = text.rstrip("\n") + "\npolicy:\n" + line
+    path.write_text(text, encoding="utf-8")
+    progress("import: tenant.yaml now reports users without a file "
+             "(policy.unmanagedUsers: report)")
 
 
 def user_document(user: LiveUser, state: LiveState) -> dict[str, Any]:

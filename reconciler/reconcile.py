@@ -24,9 +24,12 @@ from reconciler.live.audits import read_audits, read_exchange_audits, who
 from reconciler.live.cache import DeltaCache, cache_dir
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
+from reconciler.plan import unmanaged
 from reconciler.plan.change import TENANT, Change, Plan
 from reconciler.plan.limits import check_limits
 from reconciler.plan.planner import make_plan, selected
+from reconciler.plan.protected import guard
+from reconciler.plan.waiting import key_of, waiting_for_apply
 
 Progress = Callable[[str], None]
 
@@ -52,7 +55,10 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
     config = desired.config
     where = cache_dir(config.folder, config.graph_url)
     cache = DeltaCache(where, config.tenant_id, config.graph_url)  # where None: keeps nothing
-    return read_live(connection.graph, reads_for(users, config if tenant else None),
+    reads = reads_for(users, config if tenant else None)
+    if tenant and unmanaged.wanted(desired):
+        unmanaged.add_reads(reads)
+    return read_live(connection.graph, reads,
                      exchange=connection.exchange, sharepoint=connection.sharepoint,
                      progress=progress, anchors=anchors, cache=cache)
 
@@ -78,6 +84,8 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
         live = read_for(desired, connection, [u.upn for u in users], progress,
                         tenant=not only)
         plan = judged_plan(desired, live, users, tenant=not only)
+        if not only and unmanaged.wanted(desired):
+            plan.unmanaged = unmanaged.unmanaged(desired, live)
     except BaseException:
         connection.close()
         raise
@@ -88,6 +96,7 @@ def judged_plan(desired: DesiredTenant, live: LiveState, users: list[DesiredUser
                 tenant: bool = True) -> Plan:
     """A plan with its refusals: what `plan` shows and `apply --plan` re-judges against."""
     plan = make_plan(desired, live, clock.now(), users, tenant=tenant)
+    guard(plan, desired)  # protected users: no password reset, method change, forwarding
     plan.refusals = check_limits(plan, desired, live)
     return plan
 
@@ -154,25 +163,41 @@ def _found(change: Change, by: str, at: object, activity: object) -> dict:
             "at": at, "activity": activity}
 
 
+def _ours(record: dict, own: set[str]) -> bool:
+    """A directory audit record written by the reconciler's own app (read or write id)."""
+    app = ((record.get("initiatedBy") or {}).get("app") or {})
+    return str(app.get("appId") or "").lower() in own
+
+
 def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
     """For each drifted change, who made it and when: the newest directory audit record
     its area matches to it, or the Exchange admin audit entry of the cmdlet its area names.
     Each log is read once, and only when some change could be found in it."""
-    plan, live = run.plan, run.live
+    plan, live, config = run.plan, run.live, run.desired.config
     audit_of = {kind.name: area.audit for area in AREAS for kind in area.kinds}
     found: list[dict] = []
-    if plan.changes:
-        records = read_audits(run.connection.graph, now)
-        for change in plan.changes:
-            audit = audit_of[change.kind]
-            user = live.user_by_upn(change.user)
-            if user is None or not isinstance(audit, DirectoryAudit):
-                continue
-            record = next((r for r in records if audit.match(r, change, user.id)), None)
-            if record is not None:
-                found.append(_found(change, who(record), record.get("activityDateTime"),
-                                    record.get("activityDisplayName")))
-    exchange = [c for c in plan.changes if isinstance(audit_of[c.kind], ExchangeAudit)]
+    # git moved, not the tenant: the live value is what the last apply wrote
+    plan.waiting = waiting_for_apply(plan, config.audit_file)
+    pending = {key_of(w["user"], w["kind"], w["target"]) for w in plan.waiting}
+    drifted = [c for c in plan.changes if key_of(c.user, c.kind, c.target) not in pending]
+    own = {i.lower() for i in (config.client_id, config.write_client_id) if i}
+    flagged = [e for e in plan.unmanaged if e["privileged"]]
+    records = read_audits(run.connection.graph, now) if drifted or flagged else []
+    found += unmanaged.attribute(flagged, [r for r in records if not _ours(r, own)], who)
+    for change in drifted:
+        audit = audit_of[change.kind]
+        user = live.user_by_upn(change.user)
+        if user is None or not isinstance(audit, DirectoryAudit):
+            continue
+        record = next((r for r in records if audit.match(r, change, user.id)), None)
+        if record is not None and _ours(record, own):  # the directory's record of our apply
+            plan.waiting.append({"user": change.user, "kind": change.kind,
+                                 "target": change.target,
+                                 "appliedAt": record.get("activityDateTime"), "commit": None})
+        elif record is not None:
+            found.append(_found(change, who(record), record.get("activityDateTime"),
+                                record.get("activityDisplayName")))
+    exchange = [c for c in drifted if isinstance(audit_of[c.kind], ExchangeAudit)]
     if exchange:
         cmdlets = {name for area in AREAS if isinstance(area.audit, ExchangeAudit)
                    for name in area.audit.cmdlets}

@@ -80,3 +80,46 @@ def test_a_plan_with_errors_says_so_in_every_headline(tmp_path):
     assert f'"headline": "{headline}"' in data
     for shown in (text, markdown, data):
         assert "No changes" not in shown
+
+
+NEW_SECTIONS_TENANT = """\
+policy:
+  unmanagedUsers: report
+defaults:
+  directoryRoles: []
+  mailbox: {forwarding: null}
+"""
+
+
+@pytest.fixture(scope="module")
+def sections_plan(tmp_path_factory):
+    """Issue 13's sections: a rename by id, defaults managing roles, users and role
+    assignments no file accounts for (privileged first)."""
+    from tests.tenancy import oid
+
+    os.environ["RECONCILER_NOW"] = "2026-11-22T10:00:00Z"
+    try:
+        folder = make_tenant(tmp_path_factory.mktemp("sections"), {
+            "alice": f"userPrincipalName: alice.smith@contoso.com\nid: {oid('alice@contoso.com')}\n"
+                     "directoryRoles: [User Administrator]\n",
+            "dave": "userPrincipalName: dave@contoso.com\n",
+        })
+        tenant = (folder / "tenant.yaml").read_text().replace("policy:\n", "policy:\n"
+                                                                "  unmanagedUsers: report\n")
+        (folder / "tenant.yaml").write_text(tenant + "defaults:\n  directoryRoles: []\n")
+        return plan_of(folder)
+    finally:
+        del os.environ["RECONCILER_NOW"]
+
+
+@pytest.mark.parametrize("name,render", [
+    ("sections.txt", lambda p: render_text(p)),
+    ("sections.md", render_markdown),
+    ("sections.json", dumps),
+])
+def test_new_sections_match_their_golden_file(sections_plan, name, render):
+    text = render(sections_plan)
+    golden = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")

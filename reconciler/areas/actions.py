@@ -64,6 +64,9 @@ def _refusal(action: Action, user: DesiredUser, live: LiveUser | None) -> str | 
     return None
 
 
+SENSITIVE_ACTIONS = ("resetPassword", "issueTemporaryAccessPass")
+
+
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     done = set(done_ids(live))
     for order, action in enumerate(user.actions):
@@ -233,7 +236,9 @@ AREA = Area(
     name="actions",
     keys=("actions",),
     kinds=(Kind("action", 150, label="action", heading="actions",
-                order=lambda change: int(change.apply.get("order", 0))),),  # file order
+                order=lambda change: int(change.apply.get("order", 0)),  # file order
+                # a password reset or a Temporary Access Pass is a way into the account
+                privileged=lambda change: change.apply.get("do") in SENSITIVE_ACTIONS),),
     # an action run by someone else since the plan (recorded as done) must not run again
     facts={"actions": of_user(lambda user, _live, _detail: done_ids(user), "actions run")},
     reads=reads,

@@ -75,9 +75,13 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
                     note="signIn.onBlock" if stripped else None)
 
 
-def _target(group: LiveGroup) -> dict[str, str]:
-    return {"group": group.id, "via": "exchange" if group.via_exchange else "graph",
-            "identity": group.mail or group.id}
+def _target(group: LiveGroup) -> dict[str, Any]:
+    target: dict[str, Any] = {"group": group.id,
+                              "via": "exchange" if group.via_exchange else "graph",
+                              "identity": group.mail or group.id}
+    if group.role_assignable:
+        target["roleAssignable"] = True  # its members may hold directory roles
+    return target
 
 
 def _is_member(ctx: ApplyContext, group_id: str, user_id: str) -> bool:
@@ -188,7 +192,8 @@ def _audited(record: dict[str, Any], change: Change, user_id: str) -> bool:
 AREA = Area(
     name="groups",
     keys=("groups",),
-    kinds=(Kind("group", 50, label="group", heading="groups", relation=True),),
+    kinds=(Kind("group", 50, label="group", heading="groups", relation=True,
+                privileged=lambda change: bool(change.apply.get("roleAssignable"))),),
     facts={"groups": of_user(lambda user, live, _detail: sorted(live.groups_of(user.id)),
                              "group memberships")},
     reads=reads,

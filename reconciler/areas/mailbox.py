@@ -82,11 +82,16 @@ def _forwarding(ctx: PlanContext, user: DesiredUser, live: LiveUser,
         ctx.unchanged(user)
         return
     op = "add" if current is None else "remove" if wanted is None else "change"
-    ctx.add(user, "forwarding", op, "forwarding", current, wanted,
-            apply={"forwarding": wanted}, facts=[f"mailbox:{live.id}"])
     domains = {ctx.desired.config.domain.lower(), *(u.upn.split("@")[1].lower()
                                                     for u in ctx.live.users.values())}
-    if wanted and wanted["address"].split("@")[1].lower() not in domains:
+    external = bool(wanted and wanted["address"].split("@")[1].lower() not in domains)
+    detail: dict[str, Any] = {"forwarding": wanted}
+    if external:
+        detail["external"] = True
+    ctx.add(user, "forwarding", op, "forwarding", current, wanted, apply=detail,
+            facts=[f"mailbox:{live.id}"],
+            note="external: outside the tenant's domains" if external else None)
+    if external:
         ctx.plan.warnings.append(
             f"{user.upn}: forwarding to {wanted['address']} leaves the organization; the "
             "outbound spam policy blocks external forwarding unless it is allowed")
@@ -264,9 +269,10 @@ AREA = Area(
     name="mailbox",
     keys=("mailbox",),
     kinds=(Kind("mailboxPermission", 80, label="mailboxPermission",
-                heading="mailbox permissions", relation=True, show=_show_grant),
+                heading="mailbox permissions", relation=True, show=_show_grant,
+                privileged=lambda change: change.op != "remove"),  # FullAccess, SendAs...
            Kind("forwarding", 90, label="forwarding", heading="forwarding", quoted=True,
-                show=_show_forwarding),
+                show=_show_forwarding, privileged=lambda change: change.op != "remove"),
            Kind("mailboxType", 110, label="mailboxType", heading="mailbox type",
                 quoted=True)),
     facts={"mailbox": of_user(_settings, "mailbox type, forwarding and permissions")},

@@ -124,7 +124,8 @@ AREA = Area(
     name="phones",
     keys=("authentication.phoneMethods",),
     kinds=(Kind("phoneMethod", 130, label="phoneMethods", label_target=True,
-                heading="phone methods", quoted=True, relation=True, order=_type_order),),
+                heading="phone methods", quoted=True, relation=True, order=_type_order,
+                privileged=lambda _change: True),),  # authentication methods
     facts={"phones": of_user(_numbers, "phone methods")},
     reads=reads,
     diff=diff,

@@ -186,7 +186,8 @@ def _profile_order(change: Change) -> int:
 
 
 def _disables(change: Change) -> bool:
-    return change.target == "accountEnabled" and change.after is False
+    """Blocking or enabling sign-in (an enabled account is one more way in)."""
+    return change.target == "accountEnabled"
 
 
 def _read_field(live: LiveState, rest: str) -> Any:

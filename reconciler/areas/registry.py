@@ -110,7 +110,7 @@ def steps() -> list[Step]:
 
 def privileged(change: Change) -> bool:
     """Shown first to reviewers (each kind says which of its changes are)."""
-    return kind(change.kind).privileged(change)
+    return kind(change.kind).privileged(change) or bool(change.apply.get("protected"))
 
 
 def change_order(change: Change) -> tuple:

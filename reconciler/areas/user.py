@@ -142,6 +142,7 @@ def _create(ctx: ApplyContext, change: Change) -> None:
         result = ctx.send(Write([change], request, recheck=lambda: bool(_find(ctx, change.user))))
         if result.ok:
             ctx.ids[change.user.lower()] = detail["restore"]
+            ctx.graph.sender.created.add(detail["restore"])  # reads of it may lag
         return
     if "invite" in detail:
         request = api.invite_guest(detail["invite"], INVITE_REDIRECT, detail.get("displayName"))
@@ -149,6 +150,8 @@ def _create(ctx: ApplyContext, change: Change) -> None:
                                 recheck=lambda: bool(_find(ctx, change.user))))
         if result.ok and isinstance(result.body, dict) and result.body.get("invitedUser"):
             ctx.ids[change.user.lower()] = result.body["invitedUser"]["id"]
+            # the reply's id is the invitation's; 404s on the new user are replication lag
+            ctx.graph.sender.created.add(result.body["invitedUser"]["id"])
         elif result.ok:
             ctx.ids[change.user.lower()] = _find(ctx, change.user) or ""
         return
@@ -219,7 +222,7 @@ def _relations(_user: DesiredUser, _current: LiveUser, _live: LiveState) -> int:
 
 
 def _import(user: LiveUser, _state: LiveState) -> dict[str, Any]:
-    return {"userPrincipalName": user.upn}
+    return {"userPrincipalName": user.upn, "id": user.id}  # the anchor: a rename stays one user
 
 
 FACTS = {

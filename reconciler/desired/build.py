@@ -133,6 +133,7 @@ def build_user(
             )
             for index, item in enumerate(data.get("actions") or [])
         ],
+        allow_on_protected=tuple(data.get("allowOnProtectedUser") or ()),
         defaulted=defaulted,
         id=data.get("id"),
         document=data,

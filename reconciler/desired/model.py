@@ -119,6 +119,7 @@ class DesiredUser:
     authenticator_devices: tuple[str, ...] = ()
     sign_in: SignIn | None = None
     actions: list[Action] = field(default_factory=list)
+    allow_on_protected: tuple[str, ...] = ()  # allowOnProtectedUser
     defaulted: frozenset[str] = frozenset()  # managed keys whose value came from `defaults`
     id: str | None = None  # the directory object this file anchors to (`id`)
     # The whole document (defaults merged, validated): a new area reads its own key here

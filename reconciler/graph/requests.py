@@ -159,7 +159,8 @@ def users_delta() -> ApiRequest:
 @operation()
 def groups_delta() -> ApiRequest:
     return ApiRequest("GET", "/groups/delta?$select=id,displayName,mail,mailEnabled,"
-                             "securityEnabled,groupTypes,onPremisesSyncEnabled,members")
+                             "securityEnabled,groupTypes,onPremisesSyncEnabled,"
+                             "isAssignableToRole,members")
 
 
 @operation(_G)

@@ -112,7 +112,8 @@ def _read_cached(graph: GraphClient, state: LiveState, cache: DeltaCache,
         for item in cache.read(graph, "groups", api.groups_delta().path, fold_group).values():
             state.groups[item["id"]] = LiveGroup(
                 item["id"], item.get("displayName") or "", item.get("mail"), group_kind(item),
-                bool(item.get("onPremisesSyncEnabled")), set(item.get("members") or ()))
+                bool(item.get("onPremisesSyncEnabled")), set(item.get("members") or ()),
+                bool(item.get("isAssignableToRole")))
     cache.save()
 
 
@@ -170,7 +171,7 @@ def _read_groups(graph: GraphClient, state: LiveState) -> None:
             members = group.members if group else set()
             group = LiveGroup(item["id"], item.get("displayName") or "", item.get("mail"),
                               group_kind(item), bool(item.get("onPremisesSyncEnabled")),
-                              members)
+                              members, bool(item.get("isAssignableToRole")))
             state.groups[item["id"]] = group
         for ref in item.get("members@delta", []):
             if "@removed" in ref:

@@ -45,6 +45,7 @@ class LiveGroup:
     kind: str  # security | unified | distribution | mailEnabledSecurity | dynamic
     synced: bool
     members: set[str] = field(default_factory=set)
+    role_assignable: bool = False  # isAssignableToRole: its members may hold directory roles
 
     @property
     def writable(self) -> bool:

@@ -92,6 +92,10 @@ class Plan:
     users: list[str] = field(default_factory=list)  # users the plan looked at
     refusals: list[str] = field(default_factory=list)
     attribution: list[dict[str, Any]] = field(default_factory=list)  # drift: who, when
+    # policy.unmanagedUsers: report: principals no file accounts for (plan/unmanaged.py)
+    unmanaged: list[dict[str, Any]] = field(default_factory=list)
+    # drift: changes whose live value is what the last apply wrote (git moved since)
+    waiting: list[dict[str, Any]] = field(default_factory=list)
 
     def sort(self, change_key: Callable[[Change], Any], note_key: Callable[[Note], Any]
              ) -> None:

@@ -72,6 +72,8 @@ class PlanContext:
             note = boundary[1] if op == "remove" else note
         if note and note.startswith("signIn."):
             detail["due"] = True
+        if user.upn.lower() in self.desired.config.policy.protected_users:
+            detail["protected"] = True  # anything touching a protected user is privileged
         change = Change(user.upn, kind, op, target, before, after, detail, keys, note)
         self.plan.changes.append(change)
         return change

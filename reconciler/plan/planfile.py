@@ -25,6 +25,16 @@ class PlanFileError(ValueError):
     """A plan file that cannot be used (unreadable, wrong format, another tenant)."""
 
 
+def _change_json(change: Change) -> dict[str, Any]:
+    """A change, marked `privileged: true` when reviewers must see it first."""
+    from reconciler.areas.registry import privileged
+
+    data = change.to_json()
+    if privileged(change):
+        data["privileged"] = True
+    return data
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -32,7 +42,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "createdAt": plan.created_at,
         "headline": summary_line(plan),
         "summary": NOT_APPLICABLE if plan.errors else plan.summary,
-        "changes": [c.to_json() for c in plan.changes],
+        "changes": [_change_json(c) for c in plan.changes],
         "scheduled": [s.to_json() for s in plan.scheduled],
         "notes": [n.to_json() for n in plan.notes],
         "errors": [{"file": e.file, "line": e.line, "col": e.col, "path": e.path,
@@ -40,6 +50,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "warnings": list(plan.warnings),
         "refusals": list(plan.refusals),
         "attribution": list(plan.attribution),
+        "unmanaged": list(plan.unmanaged),
+        "waiting": list(plan.waiting),
         "users": list(plan.users),
         "facts": dict(sorted(plan.facts.items())),
     }

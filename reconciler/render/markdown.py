@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
+from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import md_code, md_fence, md_html, md_text, printable
 from reconciler.render.lines import by_user, change_lines, collapsed_notes, summary_line, verb
 
@@ -38,6 +39,7 @@ def render_markdown(plan: Plan) -> str:
             if hidden:
                 out.append(f"# ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
             out += [fence, "", "</details>", ""]
+    out += _waiting(plan)
     if plan.attribution:
         out += ["#### Changed outside git", "", "| user | what | activity | by | at |",
                 "| --- | --- | --- | --- | --- |"]
@@ -45,6 +47,7 @@ def render_markdown(plan: Plan) -> str:
                 f"{md_text(a['activity'])} | {md_text(a['by'])} | {md_text(a['at'])} |"
                 for a in plan.attribution]
         out.append("")
+    out += _unmanaged(plan)
     if plan.scheduled:
         out += ["#### Scheduled", "", "| due | user | change |", "| --- | --- | --- |"]
         for item in plan.scheduled:
@@ -61,3 +64,21 @@ def render_markdown(plan: Plan) -> str:
         out += [f"- {md_text(w)}" for w in plan.warnings]
         out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _waiting(plan: Plan) -> list[str]:
+    if not plan.waiting:
+        return []
+    return ["#### :hourglass: Waiting for apply (git changed; the tenant is as the last "
+            "apply left it)", "", "| user | what | applied | commit |", "| --- | --- | --- | --- |",
+            *(f"| {md_code(w['user'])} | {md_text(w['kind'])} {md_text(w['target'])} | "
+              f"{md_text(w['appliedAt'])} | {md_text(str(w.get('commit') or '')[:12])} |"
+              for w in plan.waiting), ""]
+
+
+def _unmanaged(plan: Plan) -> list[str]:
+    if not plan.unmanaged:
+        return []
+    return ["#### :bust_in_silhouette: Without a file (listed, never changed)", "",
+            *(f"- {':warning: ' if e['privileged'] else ''}{md_code(describe(e))}"
+              for e in plan.unmanaged), ""]

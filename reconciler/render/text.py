@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
+from reconciler.areas.registry import privileged as is_privileged
 from reconciler.plan.change import Plan
+from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import printable, text_block
 from reconciler.render.lines import (
     LEGEND,
@@ -32,6 +34,12 @@ def render_text(plan: Plan, colour: bool = False) -> str:
     out: list[str] = []
     if plan.errors:  # said first as well as last: the counts below do not apply
         out += [summary_line(plan), ""]
+    privileged = [c for c in plan.changes if is_privileged(c)]
+    if privileged:
+        out.append("Privileged changes (review these first):")
+        out.extend(paint(f"  {change.user}: {line}") for change in privileged
+                   for line in change_lines(change))
+        out.append("")
     if plan.changes:
         used = sorted({c.op for c in plan.changes}, key=list(LEGEND).index)
         out.append("reconciler will perform the following actions "
@@ -51,10 +59,12 @@ def render_text(plan: Plan, colour: bool = False) -> str:
                 out.append(f"    # ({hidden} unchanged field{'s' if hidden != 1 else ''} "
                            "hidden)")
             out.append("")
+    out += _waiting(plan)
     if plan.attribution:
         out.append("Changed outside git (directory audit log):")
         out.extend(f"  {printable(line)}" for line in attribution_lines(plan))
         out.append("")
+    out += _unmanaged(plan)
     if plan.notes:
         out.append("Not manageable (left as they are):")
         out.extend(f"  {printable(line)}" for line in collapsed_notes(plan))
@@ -72,3 +82,23 @@ def render_text(plan: Plan, colour: bool = False) -> str:
         out.append("")
     out.append(printable(summary_line(plan)))
     return text_block("\n".join(out)) + "\n"
+
+
+def _waiting(plan: Plan) -> list[str]:
+    """Drift that is git moving: the tenant is as the last apply left it."""
+    if not plan.waiting:
+        return []
+    return ["Waiting for apply (git changed after the last apply; the tenant is as that "
+            "apply left it):",
+            *(printable(f"  {w['user']} {w['kind']} {w['target']}: applied {w['appliedAt']}"
+                        + (f" (commit {str(w['commit'])[:12]})" if w.get("commit") else ""))
+              for w in plan.waiting), ""]
+
+
+def _unmanaged(plan: Plan) -> list[str]:
+    """Principals no file accounts for (policy.unmanagedUsers: report)."""
+    if not plan.unmanaged:
+        return []
+    return ["Without a file (listed, never changed; privileged first):",
+            *(f"  {'!' if e['privileged'] else '-'} {printable(describe(e))}"
+              for e in plan.unmanaged), ""]
