@@ -298,3 +298,17 @@ def test_a_role_for_a_user_at_risk_is_a_warning(tmp_path):
     assert [w for w in plan.warnings if "Identity Protection" in w] == [
         "alice@contoso.com: gets Helpdesk Administrator while Identity Protection holds them "
         "at risk (riskLevel high, riskState atRisk); investigate or dismiss the risk first"]
+
+
+def test_a_protected_user_gets_no_email_method_unless_the_file_allows_it(tmp_path):
+    folder = make_tenant(tmp_path, {"erin": "userPrincipalName: erin@contoso.com\n"
+                                            "authentication: {emailMethod: erin@example.org}\n"},
+                         seed=seed())
+    plan = plan_of(folder)
+    assert plan.changes == []
+    assert "no authentication-method change unless the file says so" in plan.errors[0].message
+    erin = ("userPrincipalName: erin@contoso.com\n"
+            "allowOnProtectedUser: [authenticationMethods]\n"
+            "authentication: {emailMethod: erin@example.org}\n")
+    allowed = make_tenant(tmp_path / "2", {"erin": erin}, seed=seed())
+    assert [(c.kind, c.op) for c in plan_of(allowed).changes] == [("emailMethod", "add")]

@@ -17,6 +17,10 @@ def guarded(change: Change) -> tuple[str, tuple] | None:
         return "passwordReset", ("actions", int(change.apply.get("order", 0)))
     if change.kind == "action" and change.apply.get("do") == "issueTemporaryAccessPass":
         return "authenticationMethods", ("actions", int(change.apply.get("order", 0)))
+    if change.kind == "emailMethod":
+        return "authenticationMethods", ("authentication", "emailMethod")
+    if change.kind == "authenticatorDevice":
+        return "authenticationMethods", ("authentication", "authenticatorDevices")
     if change.kind == "phoneMethod":
         return "authenticationMethods", ("authentication", "phoneMethods", str(change.target))
     if change.kind == "forwarding" and change.op != "remove":

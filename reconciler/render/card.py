@@ -7,22 +7,23 @@ are shown as data, never as markup: Markdown cells are escaped and text is made 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from reconciler.render.escape import md_text, text_line
+
+
+def _joined(value: Any) -> str:
+    if value in (None, "", []):
+        return "—"
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 def _plain(value: Any) -> str:
-    text = "—" if value in (None, "", []) else (", ".join(map(str, value))
-                                                if isinstance(value, list) else str(value))
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text_line(_joined(value))
 
 
 def _cell(value: Any) -> str:
-    text = _plain(value)
-    text = re.sub(r"([\\`*_{}\[\]<>()#+!|~@])", r"\\\1", text)
-    return text.replace("\n", " ")
+    return md_text(_joined(value))
 
 
 def _rows(card: dict[str, Any], desired: dict[str, Any] | None) -> list[tuple[str, Any, Any]]:
