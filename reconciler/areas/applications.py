@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
-from reconciler.graph import requests as api
+from reconciler.graph import workplace_requests as api
 from reconciler.live.reads import Collection, PerUser
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import Write
 from reconciler.areas import Area, Kind, Nothing, Step
-from reconciler.graph import requests as api
+from reconciler.graph import workplace_requests as api
 from reconciler.live.reads import Collection, Device, PerUser
 from reconciler.plan.facts import FactKind
 

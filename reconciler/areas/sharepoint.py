@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from reconciler.apply.context import ALREADY, APPLIED, FAILED, UNKNOWN, Write
 from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.graph import requests as api
+from reconciler.graph import workplace_requests as owners
 from reconciler.graph.errors import GraphError, UnreachableError
 from reconciler.graph.sharepoint import GROUPS, login_name, site_root
 from reconciler.live.reads import Collection, Site
@@ -124,8 +125,8 @@ def apply_site_groups(ctx: ApplyContext, changes: list[Change]) -> None:
 
 def _graph_request(op: str, group: str, m365: str, user_id: str) -> api.ApiRequest:
     if group == "owners":
-        return api.add_group_owner(m365, user_id) if op == "add" else \
-            api.remove_group_owner(m365, user_id)
+        return owners.add_group_owner(m365, user_id) if op == "add" else \
+            owners.remove_group_owner(m365, user_id)
     return api.add_members(m365, [user_id]) if op == "add" else \
         api.remove_member(m365, user_id)
 

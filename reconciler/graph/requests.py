@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+
+from reconciler.graph.urls import fill, odata_string, segment, with_query
 
 GRAPH_OBJECT = "https://graph.microsoft.com/v1.0/directoryObjects/"
-BETA = "https://graph.microsoft.com/beta"  # the few writes Graph offers only on beta
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,givenName,surname,mailNickname,mail,otherMails,userType,"
@@ -62,37 +62,6 @@ def operation(*sample: Any, property_bag: str | None = None,
     return register
 
 
-# The one URL builder: every value placed in a URL (ids, UPNs, names, filter literals) goes
-# through `segment`, `odata_string` and `with_query`; no request puts a value in by hand.
-_SEGMENT_SAFE = "=@"  # legal in a path segment (RFC 3986 pchar); kept readable
-_QUERY_SAFE = "$,()'/:;=@*"  # kept readable in a query value; & # + % space and
-#                             non-ASCII (UTF-8) are always percent-encoded
-
-
-def segment(value: object) -> str:
-    """A value as exactly one URL path segment (Outlook ids may hold / + =)."""
-    return quote(str(value), safe=_SEGMENT_SAFE)
-
-
-def odata_string(value: str) -> str:
-    """A string literal for an OData `$filter`: quoted, a `'` doubled (OData ABNF)."""
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def with_query(path: str, params: dict[str, str]) -> str:
-    """`path?k=v&...`, every value percent-encoded (after any OData quoting)."""
-    query = "&".join(f"{key}={quote(str(value), safe=_QUERY_SAFE)}"
-                     for key, value in params.items())
-    return f"{path}?{query}" if query else path
-
-
-def _path(template: str, *values: object) -> str:
-    """`template` with each `{}` replaced by one encoded path segment."""
-    return template.format(*(segment(v) for v in values))
-
-
-
-
 _POLICY_DOCS = ("the shared example corpus has no authorizationPolicy pair; follows Graph v1.0 "
                 "authorizationpolicy-get and -update (a singleton, PATCH answers 204)")
 _CALENDAR_DOCS = ("the shared example corpus has no pair for named calendars; follows Graph "
@@ -120,19 +89,19 @@ def find_user(upn: str) -> ApiRequest:
 
 @operation(_U, "jobTitle,assignedLicenses")
 def get_user(user_id: str, select: str = USER_SELECT) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}", user_id), {"$select": select}))
+    return ApiRequest("GET", with_query(fill("/users/{}", user_id), {"$select": select}))
 
 
 @operation(_U, undocumented="the corpus shows the manager only through $expand "
                             "(user-list-manager#2); GET .../manager follows graph-contract.md "
                             "section 2")
 def get_manager(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/manager", user_id), {"$select": "id"}))
+    return ApiRequest("GET", with_query(fill("/users/{}/manager", user_id), {"$select": "id"}))
 
 
 @operation(_U)
 def member_of(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/memberOf", user_id), {"$select": "id"}))
+    return ApiRequest("GET", with_query(fill("/users/{}/memberOf", user_id), {"$select": "id"}))
 
 
 @operation(_U)
@@ -165,7 +134,7 @@ def groups_delta() -> ApiRequest:
 
 @operation(_G)
 def list_group_members(group_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/groups/{}/members", group_id),
+    return ApiRequest("GET", with_query(fill("/groups/{}/members", group_id),
                                         {"$select": "id", "$top": "999"}))
 
 
@@ -190,7 +159,7 @@ def list_skus() -> ApiRequest:
 @operation(_U)
 def list_calendar_permissions(user_id: str) -> ApiRequest:
     return ApiRequest("GET", with_query(
-        _path("/users/{}/calendar/calendarPermissions", user_id),
+        fill("/users/{}/calendar/calendarPermissions", user_id),
         {"$select": "id,emailAddress,role,isRemovable,isInsideOrganization,allowedRoles"}))
 
 
@@ -203,20 +172,20 @@ def get_authorization_policy() -> ApiRequest:
 
 @operation(_U, undocumented=_CALENDAR_DOCS)
 def list_calendars(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/calendars", user_id),
+    return ApiRequest("GET", with_query(fill("/users/{}/calendars", user_id),
                                         {"$select": "id,name,isDefaultCalendar"}))
 
 
 @operation(_U, "AAMkAGI2TG93AAA=", undocumented=_CALENDAR_DOCS)
 def list_named_calendar_permissions(user_id: str, calendar_id: str) -> ApiRequest:
     return ApiRequest("GET", with_query(
-        _path("/users/{}/calendars/{}/calendarPermissions", user_id, calendar_id),
+        fill("/users/{}/calendars/{}/calendarPermissions", user_id, calendar_id),
         {"$select": "id,emailAddress,role,isRemovable,isInsideOrganization,allowedRoles"}))
 
 
 @operation(_U)
 def get_automatic_replies(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", _path("/users/{}/mailboxSettings/automaticRepliesSetting",
+    return ApiRequest("GET", fill("/users/{}/mailboxSettings/automaticRepliesSetting",
                                     user_id))
 
 
@@ -224,7 +193,7 @@ def get_automatic_replies(user_id: str) -> ApiRequest:
 def list_auth_methods(user_id: str) -> ApiRequest:
     """Every method: phones, the SSPR email, Authenticator registrations (with their names
     and registration times), so no $select (the collection is polymorphic and small)."""
-    return ApiRequest("GET", _path("/users/{}/authentication/methods", user_id))
+    return ApiRequest("GET", fill("/users/{}/authentication/methods", user_id))
 
 
 @operation("2026-10-23T00:00:00Z")
@@ -245,59 +214,59 @@ def create_user(body: dict[str, Any]) -> ApiRequest:
 
 @operation(_U, {"jobTitle": "Engineer", "accountEnabled": False}, property_bag="user")
 def update_user(user_id: str, changes: dict[str, Any]) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}", user_id), changes)
+    return ApiRequest("PATCH", fill("/users/{}", user_id), changes)
 
 
 @operation(_U, "(generated)", True)
 def reset_password(user_id: str, password: str, force_change: bool) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}", user_id), {"passwordProfile": {
+    return ApiRequest("PATCH", fill("/users/{}", user_id), {"passwordProfile": {
         "password": password, "forceChangePasswordNextSignIn": force_change}})
 
 
 @operation(_U)
 def expire_password(user_id: str) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}", user_id),
+    return ApiRequest("PATCH", fill("/users/{}", user_id),
                       {"passwordProfile": {"forceChangePasswordNextSignIn": True}})
 
 
 @operation(_U)
 def delete_user(user_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}", user_id))
+    return ApiRequest("DELETE", fill("/users/{}", user_id))
 
 
 @operation(_U)
 def restore_user(object_id: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/directory/deletedItems/{}/restore", object_id))
+    return ApiRequest("POST", fill("/directory/deletedItems/{}/restore", object_id))
 
 
 @operation(_U, _G)
 def set_manager(user_id: str, manager_id: str) -> ApiRequest:
-    return ApiRequest("PUT", _path("/users/{}/manager/$ref", user_id),
+    return ApiRequest("PUT", fill("/users/{}/manager/$ref", user_id),
                       {"@odata.id": "https://graph.microsoft.com/v1.0" +
-                       _path("/users/{}", manager_id)})
+                       fill("/users/{}", manager_id)})
 
 
 @operation(_U)
 def remove_manager(user_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/manager/$ref", user_id))
+    return ApiRequest("DELETE", fill("/users/{}/manager/$ref", user_id))
 
 
 @operation(_U, b"\xff\xd8\xff", "image/jpeg")
 def put_photo(user_id: str, content: bytes, content_type: str) -> ApiRequest:
-    return ApiRequest("PUT", _path("/users/{}/photo/$value", user_id),
+    return ApiRequest("PUT", fill("/users/{}/photo/$value", user_id),
                       headers={"Content-Type": content_type}, content=content)
 
 
 @operation(_G, [_U])
 def add_members(group_id: str, member_ids: list[str]) -> ApiRequest:
     """Up to 20 members in one all-or-nothing PATCH (members@odata.bind)."""
-    return ApiRequest("PATCH", _path("/groups/{}", group_id),
+    return ApiRequest("PATCH", fill("/groups/{}", group_id),
                       {"members@odata.bind": [GRAPH_OBJECT + segment(m) for m in member_ids]})
 
 
 @operation(_G, _U)
 def remove_member(group_id: str, member_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/groups/{}/members/{}/$ref", group_id, member_id))
+    return ApiRequest("DELETE", fill("/groups/{}/members/{}/$ref", group_id, member_id))
 
 
 @operation("62e90394-69f5-4237-9190-012177145e10", _U)
@@ -310,19 +279,19 @@ def assign_role(role_definition_id: str, principal_id: str) -> ApiRequest:
 
 @operation("lAPpYvVpN0KRkAEhdxReEJC2sEqbR_9Hr48lds9SGHI-1")
 def remove_role_assignment(assignment_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/roleManagement/directory/roleAssignments/{}",
+    return ApiRequest("DELETE", fill("/roleManagement/directory/roleAssignments/{}",
                                          assignment_id))
 
 
 @operation(_U, [{"skuId": _G, "disabledPlans": []}], [])
 def assign_license(user_id: str, add: list[dict[str, Any]], remove: list[str]) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/assignLicense", user_id),
+    return ApiRequest("POST", fill("/users/{}/assignLicense", user_id),
                       {"addLicenses": add, "removeLicenses": remove})
 
 
 @operation(_U, "Chris Green", "chris@contoso.com", "write")
 def add_calendar_permission(user_id: str, name: str, address: str, role: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/calendar/calendarPermissions", user_id), {
+    return ApiRequest("POST", fill("/users/{}/calendar/calendarPermissions", user_id), {
         "emailAddress": {"name": name, "address": address}, "isInsideOrganization": True,
         "isRemovable": True, "role": role})
 
@@ -336,14 +305,14 @@ def update_authorization_policy(body: dict[str, Any]) -> ApiRequest:
 
 @operation(_U, {"name": "Team Rota"}, undocumented=_CALENDAR_DOCS)
 def create_calendar(user_id: str, body: dict[str, Any]) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/calendars", user_id), body)
+    return ApiRequest("POST", fill("/users/{}/calendars", user_id), body)
 
 
 @operation(_U, "AAMkAGI2TG93AAA=", "Ann", "ann@contoso.com", "read",
            undocumented=_CALENDAR_DOCS)
 def add_named_calendar_permission(user_id: str, calendar_id: str, name: str, address: str,
                                   role: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/calendars/{}/calendarPermissions", user_id,
+    return ApiRequest("POST", fill("/users/{}/calendars/{}/calendarPermissions", user_id,
                                     calendar_id),
                       {"emailAddress": {"name": name, "address": address},
                        "isInsideOrganization": True, "isRemovable": True, "role": role})
@@ -352,27 +321,27 @@ def add_named_calendar_permission(user_id: str, calendar_id: str, name: str, add
 @operation(_U, "AAMkAGI2TG93AAA=", "RGVmYXVsdA==", "read", undocumented=_CALENDAR_DOCS)
 def update_named_calendar_permission(user_id: str, calendar_id: str, permission_id: str,
                                      role: str) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/calendars/{}/calendarPermissions/{}", user_id,
+    return ApiRequest("PATCH", fill("/users/{}/calendars/{}/calendarPermissions/{}", user_id,
                                      calendar_id, permission_id), {"role": role})
 
 
 @operation(_U, "AAMkAGI2TG93AAA=", "RGVmYXVsdA==", undocumented=_CALENDAR_DOCS)
 def remove_named_calendar_permission(user_id: str, calendar_id: str,
                                      permission_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/calendars/{}/calendarPermissions/{}",
+    return ApiRequest("DELETE", fill("/users/{}/calendars/{}/calendarPermissions/{}",
                                       user_id, calendar_id, permission_id))
 
 
 @operation(_U, "RGVmYXVsdA==", "read")
 def update_calendar_permission(user_id: str, permission_id: str, role: str) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/calendar/calendarPermissions/{}", user_id,
+    return ApiRequest("PATCH", fill("/users/{}/calendar/calendarPermissions/{}", user_id,
                                      permission_id),
                       {"role": role})
 
 
 @operation(_U, "RGVmYXVsdA==")
 def remove_calendar_permission(user_id: str, permission_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/calendar/calendarPermissions/{}", user_id,
+    return ApiRequest("DELETE", fill("/users/{}/calendar/calendarPermissions/{}", user_id,
                                       permission_id))
 
 
@@ -380,13 +349,13 @@ def remove_calendar_permission(user_id: str, permission_id: str) -> ApiRequest:
                 "scheduledStartDateTime": {"dateTime": "2026-12-20T17:00:00", "timeZone": "UTC"},
                 "scheduledEndDateTime": {"dateTime": "2027-01-04T08:00:00", "timeZone": "UTC"}})
 def set_automatic_replies(user_id: str, setting: dict[str, Any]) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/mailboxSettings", user_id),
+    return ApiRequest("PATCH", fill("/users/{}/mailboxSettings", user_id),
                       {"automaticRepliesSetting": setting})
 
 
 @operation(_U, "mobile", "+1 4255550101")
 def add_phone_method(user_id: str, phone_type: str, number: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/authentication/phoneMethods", user_id),
+    return ApiRequest("POST", fill("/users/{}/authentication/phoneMethods", user_id),
                       {"phoneNumber": number, "phoneType": phone_type})
 
 
@@ -394,7 +363,7 @@ def add_phone_method(user_id: str, phone_type: str, number: str) -> ApiRequest:
            undocumented="the corpus leaves out phoneauthenticationmethod-update#1 (its JSON does "
                         "not parse); the request follows graph-contract.md section 9.1")
 def update_phone_method(user_id: str, method_id: str, number: str) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/authentication/phoneMethods/{}", user_id,
+    return ApiRequest("PATCH", fill("/users/{}/authentication/phoneMethods/{}", user_id,
                                      method_id),
                       {"phoneNumber": number})
 
@@ -403,13 +372,13 @@ def update_phone_method(user_id: str, method_id: str, number: str) -> ApiRequest
            undocumented="the corpus has no phoneMethods DELETE example; the request follows "
                         "graph-contract.md section 9.1 and the documented authenticator DELETE")
 def remove_phone_method(user_id: str, method_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/authentication/phoneMethods/{}", user_id,
+    return ApiRequest("DELETE", fill("/users/{}/authentication/phoneMethods/{}", user_id,
                                       method_id))
 
 
 @operation(_U)
 def revoke_sessions(user_id: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/revokeSignInSessions", user_id))
+    return ApiRequest("POST", fill("/users/{}/revokeSignInSessions", user_id))
 
 
 @operation("guest@fabrikam.com", "https://myapps.microsoft.com", "Guest", None,
@@ -430,20 +399,20 @@ def invite_guest(email: str, redirect: str, display_name: str | None = None,
            undocumented="open extensions are not in the corpus; the request follows the "
                         "opentypeextension-get reference page")
 def get_extension(user_id: str, name: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/extensions/{}", user_id, name),
+    return ApiRequest("GET", with_query(fill("/users/{}/extensions/{}", user_id, name),
                                         {"$select": "id,photoSha256,actionsDone"}))
 
 
 @operation(_U, undocumented="the corpus has no photo GET example; the request follows "
                             "graph-contract.md section 3")
 def get_photo_metadata(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/photo", user_id), {"$select": "id"}))
+    return ApiRequest("GET", with_query(fill("/users/{}/photo", user_id), {"$select": "id"}))
 
 
 @operation(_U, undocumented="the corpus has no photo DELETE example; the request follows the "
                             "profilephoto-delete reference page")
 def delete_photo(user_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/photo/$value", user_id))
+    return ApiRequest("DELETE", fill("/users/{}/photo/$value", user_id))
 
 
 @operation(_U, {"@odata.type": "microsoft.graph.openTypeExtension",
@@ -451,135 +420,11 @@ def delete_photo(user_id: str) -> ApiRequest:
            undocumented="open extensions are not in the corpus; the request follows the "
                         "opentypeextension-post-opentypeextension reference page")
 def add_extension(user_id: str, body: dict[str, Any]) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/extensions", user_id), body)
+    return ApiRequest("POST", fill("/users/{}/extensions", user_id), body)
 
 
 @operation(_U, "io.reconciler.actions", {"done": "[]"},
            undocumented="open extensions are not in the corpus; the request follows the "
                         "opentypeextension-update reference page")
 def update_extension(user_id: str, name: str, body: dict[str, Any]) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/extensions/{}", user_id, name), body)
-
-
-# enterprise applications, Intune devices, email and Authenticator methods ---------------------
-_SP = "8e881353-1735-45af-af21-ee1344582a4d"
-_ROLE = "ef7437e6-4f94-4a0a-a110-a439eb2aa8f7"
-_DEVICE = "c0ffee00-0001-4a4a-8b8b-000000000042"
-EMAIL_METHOD_ID = "3ddfcfc8-9383-446f-83cc-3ab9be4be18f"  # the one email method's fixed id
-GRAPH_BETA_USER = "https://graph.microsoft.com/beta/users/"
-
-
-@operation(undocumented="the corpus has no servicePrincipal list example; the request follows "
-                        "graph-contract.md section 22.2 ($select of the documented properties)")
-def list_service_principals() -> ApiRequest:
-    return ApiRequest("GET", "/servicePrincipals?$select=id,appId,displayName,appRoles,"
-                             "appRoleAssignmentRequired,accountEnabled&$top=999")
-
-
-@operation(_U, undocumented="the corpus has no appRoleAssignments example; the request follows "
-                            "graph-contract.md section 22.1 (user-list-approleassignments)")
-def list_app_role_assignments(user_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/users/{}/appRoleAssignments", user_id), {
-        "$select": "id,appRoleId,principalId,principalType,principalDisplayName,resourceId,"
-                   "resourceDisplayName,createdDateTime"}))
-
-
-@operation(_U, _SP, _ROLE, undocumented="the corpus has no appRoleAssignments example; the "
-                                        "request follows user-post-approleassignments")
-def assign_app_role(user_id: str, resource_id: str, app_role_id: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/appRoleAssignments", user_id),
-                      {"principalId": user_id, "resourceId": resource_id,
-                       "appRoleId": app_role_id})
-
-
-@operation(_U, "41W1zT6z1U-kJxf62svfp1HFE8pMZhxDun-ThPczmJE",
-           undocumented="the corpus has no appRoleAssignments example; the request follows "
-                        "user-delete-approleassignments")
-def remove_app_role_assignment(user_id: str, assignment_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/users/{}/appRoleAssignments/{}", user_id,
-                                      assignment_id))
-
-
-@operation(undocumented="Intune is not in the corpus; the request follows graph-contract.md "
-                        "section 21.1 (managedDevices list with $select)")
-def list_managed_devices() -> ApiRequest:
-    return ApiRequest("GET", "/deviceManagement/managedDevices?$select=id,deviceName,userId,"
-                             "userPrincipalName,operatingSystem")
-
-
-@operation(_DEVICE, undocumented="Intune is not in the corpus; the request follows graph-"
-                                 "contract.md section 21.2 (the users navigation on v1.0)")
-def device_primary_user(device_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/deviceManagement/managedDevices/{}/users",
-                                              device_id), {"$select": "id"}))
-
-
-@operation(_DEVICE, _U, undocumented="undocumented call (graph-contract.md section 21.2): the "
-                                     "Intune portal's and public scripts' beta users/$ref")
-def set_device_primary_user(device_id: str, user_id: str) -> ApiRequest:
-    return ApiRequest("POST", BETA + _path("/deviceManagement/managedDevices/{}/users/$ref",
-                                          device_id),
-                      {"@odata.id": GRAPH_BETA_USER + segment(user_id)})
-
-
-@operation(_DEVICE, undocumented="undocumented call (graph-contract.md section 21.2): the beta "
-                                 "users/$ref DELETE that makes a device shared")
-def clear_device_primary_user(device_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", BETA + _path(
-        "/deviceManagement/managedDevices/{}/users/$ref", device_id))
-
-
-@operation(_U, "kim@contoso.com")
-def add_email_method(user_id: str, address: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/users/{}/authentication/emailMethods", user_id),
-                      {"emailAddress": address})
-
-
-@operation(_U, "kim@contoso.com", undocumented="the corpus has no emailMethods PATCH example; "
-                                               "the request follows graph-contract.md 24.1")
-def update_email_method(user_id: str, address: str) -> ApiRequest:
-    return ApiRequest("PATCH", _path("/users/{}/authentication/emailMethods/{}", user_id,
-                                     EMAIL_METHOD_ID),
-                      {"emailAddress": address})
-
-
-@operation(_U, undocumented="the corpus has no emailMethods DELETE example; the request "
-                            "follows graph-contract.md section 24.1")
-def remove_email_method(user_id: str) -> ApiRequest:
-    return ApiRequest("DELETE",
-                      _path("/users/{}/authentication/emailMethods/{}", user_id,
-                            EMAIL_METHOD_ID))
-
-
-@operation(_U, "_jpuR-TGZtk6aQCLF3BQjA2")
-def remove_authenticator(user_id: str, method_id: str) -> ApiRequest:
-    return ApiRequest("DELETE",
-                      _path("/users/{}/authentication/microsoftAuthenticatorMethods/{}",
-                            user_id, method_id))
-
-
-@operation(_G, undocumented="the corpus has no group owners example; the request follows the "
-                            "group-list-owners reference page")
-def list_group_owners(group_id: str) -> ApiRequest:
-    return ApiRequest("GET", with_query(_path("/groups/{}/owners", group_id), {"$select": "id"}))
-
-
-@operation(_G, _U, undocumented="the corpus has no group owners example; the request follows "
-                                "the group-post-owners reference page")
-def add_group_owner(group_id: str, user_id: str) -> ApiRequest:
-    return ApiRequest("POST", _path("/groups/{}/owners/$ref", group_id),
-                      {"@odata.id": GRAPH_OBJECT + segment(user_id)})
-
-
-@operation(_G, _U, undocumented="the corpus has no group owners example; the request follows "
-                                "the group-delete-owners reference page")
-def remove_group_owner(group_id: str, user_id: str) -> ApiRequest:
-    return ApiRequest("DELETE", _path("/groups/{}/owners/{}/$ref", group_id, user_id))
-
-
-@operation(undocumented="Identity Protection is not in the corpus; the request follows the "
-                        "riskyusers-list reference page ($filter on riskState)")
-def list_risky_users() -> ApiRequest:
-    return ApiRequest("GET", with_query("/identityProtection/riskyUsers", {
-        "$filter": "riskState eq 'atRisk' or riskState eq 'confirmedCompromised'",
-        "$select": "id,userPrincipalName,riskLevel,riskState,riskLastUpdatedDateTime"}))
+    return ApiRequest("PATCH", fill("/users/{}/extensions/{}", user_id, name), body)

@@ -13,7 +13,8 @@ from typing import Any
 
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import GraphError
-from reconciler.graph.requests import segment
+from reconciler.graph.urls import segment
+from reconciler.live.audits import who
 
 CARD_SELECT = ("id,userPrincipalName,displayName,mail,jobTitle,department,accountEnabled,"
                "userType,createdDateTime,usageLocation,assignedLicenses,onPremisesSyncEnabled,"
@@ -99,17 +100,11 @@ def _method(method: dict[str, Any]) -> dict[str, Any]:
             "registered": method.get("createdDateTime")}
 
 
-def _who(record: dict[str, Any]) -> str:
-    initiated = record.get("initiatedBy") or {}
-    user, app = initiated.get("user") or {}, initiated.get("app") or {}
-    return user.get("userPrincipalName") or app.get("displayName") or app.get("appId") or "?"
-
-
 def _audit(record: dict[str, Any]) -> dict[str, Any]:
     changed = sorted({str(p.get("displayName")) for t in record.get("targetResources") or []
                       for p in t.get("modifiedProperties") or []})
     return {"when": record.get("activityDateTime"), "activity": record.get("activityDisplayName"),
-            "by": _who(record), "changed": changed}
+            "by": who(record), "changed": changed}
 
 
 def _is_license_change(record: dict[str, Any]) -> bool:

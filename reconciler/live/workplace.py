@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from reconciler.graph import requests as api
+from reconciler.graph import workplace_requests as api
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import GraphError
