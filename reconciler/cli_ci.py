@@ -35,6 +35,29 @@ def tenants_command(root: Path, as_json: bool) -> None:
     click.echo(json.dumps(found) if as_json else "\n".join(found))
 
 
+@ci.command("due-tenants")
+@click.argument("reports", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--allowed", required=True,
+              help="The run's tenant list as a JSON array (the tenants job's output).")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array (for a job matrix).")
+def due_tenants_command(reports: Path, allowed: str, as_json: bool) -> None:
+    """List the tenants whose drift report in REPORTS has changes that have fallen due.
+
+    REPORTS holds the drift jobs' artifacts, one folder per tenant (`tenant`, `exit-code`,
+    `drift.json`). The job that carries out due changes runs once per tenant listed here.
+    """
+    try:
+        names = json.loads(allowed)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError
+    except ValueError as exc:
+        raise click.UsageError("--allowed must be a JSON array of tenant folders, such as "
+                               '["tenants/contoso"]') from exc
+    found = gitops.due_tenants(reports, names)
+    _output(tenants=json.dumps(found))
+    click.echo(json.dumps(found) if as_json else "\n".join(found))
+
+
 @ci.command("changed-tenants")
 @click.option("--base", required=True,
               help="The commit the change starts from; forty zeros (GitHub's `before` on a "

@@ -3,6 +3,7 @@ the bodies of the pull-request comment and the drift issue."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,34 @@ AFFECTS_ALL = ("schemas/", "reconciler/", "pyproject.toml")
 def tenants(root: Path) -> list[str]:
     """Every tenant folder under `root` (one holding tenant.yaml), sorted."""
     return sorted(str(p.parent) for p in root.glob("*/tenant.yaml"))
+
+
+def due_tenants(reports: Path, allowed: list[str]) -> list[str]:
+    """The tenants whose drift report has changes that have fallen due, sorted.
+
+    `reports` holds one folder per tenant, as the drift job uploads it: `tenant` (the
+    folder's name), `exit-code` (drift's: 2 means drift) and `drift.json` (the plan). Only
+    names in `allowed` (the run's own tenant list) are returned, so a report cannot name a
+    tenant the run was not asked about. A report that is missing or unreadable is skipped:
+    its drift job failed, and that failure is reported there.
+    """
+    found: set[str] = set()
+    if not reports.is_dir():  # no drift job uploaded anything
+        return []
+    for folder in sorted(p for p in reports.iterdir() if p.is_dir()):
+        try:
+            tenant = (folder / "tenant").read_text(encoding="utf-8").strip()
+            code = (folder / "exit-code").read_text(encoding="utf-8").strip()
+            if tenant not in allowed or code != "2":
+                continue
+            document = json.loads((folder / "drift.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            continue
+        changes = document.get("changes") if isinstance(document, dict) else None
+        if any(isinstance(c, dict) and isinstance(c.get("apply"), dict)
+               and c["apply"].get("due") is True for c in changes or ()):
+            found.add(tenant)
+    return sorted(found)
 
 
 class GitError(RuntimeError):

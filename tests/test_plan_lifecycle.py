@@ -286,3 +286,43 @@ def test_an_expired_entry_goes_even_under_additive_policy(tmp_path):
                          memberships="additive")
     assert [(c.op, c.target, c.due) for c in plan_of(folder).changes] == [
         ("remove", "Oncall", True)]
+
+
+def test_only_tenants_whose_own_drift_report_has_due_changes_get_the_due_job(tmp_path):
+    """drift.yml's matrix has one output for all tenants, so the due job's matrix comes from
+    `ci due-tenants` over every tenant's uploaded report (as the drift job writes it)."""
+    import json
+
+    due = make_tenant(tmp_path / "a", {
+        "bob": "userPrincipalName: bob@contoso.com\n"
+               "groups: [Oncall, Staff, {name: Engineering, until: 2026-12-31}]\n"})
+    with store(due).transaction():
+        store(due).set_member(oid("group:Engineering"), oid("bob@contoso.com"), True)
+    drift_only = make_tenant(tmp_path / "b", {
+        "alice": "userPrincipalName: alice@contoso.com\nprofile: {jobTitle: Lead}\n"})
+    clean = make_tenant(tmp_path / "c", {"carol": "userPrincipalName: carol@contoso.com\n"})
+    later = {"RECONCILER_NOW": "2027-01-02T00:00:00Z"}
+    reports = tmp_path / "reports"
+    for name, folder in (("a", due), ("b", drift_only), ("c", clean)):
+        result = cli_run("drift", str(folder), "--format", "json", env=later)
+        report = reports / f"drift-{name}"
+        report.mkdir(parents=True)
+        (report / "drift.json").write_text(result.stdout)
+        (report / "exit-code").write_text(f"{result.exit_code}\n")
+        (report / "tenant").write_text(f"{folder}\n")
+    assert (reports / "drift-b" / "exit-code").read_text().strip() == "2"  # drift, not due
+    allowed = json.dumps([str(due), str(drift_only), str(clean)])
+    listed = cli_run("ci", "due-tenants", str(reports), "--allowed", allowed, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == [str(due)]
+    # A report naming a tenant outside the run's list, or from a failed drift job, is not
+    # trusted to start a write job.
+    assert json.loads(cli_run("ci", "due-tenants", str(reports), "--allowed",
+                              json.dumps([str(drift_only)]), "--json").stdout) == []
+    (reports / "drift-a" / "exit-code").write_text("1\n")
+    assert json.loads(cli_run("ci", "due-tenants", str(reports), "--allowed", allowed,
+                              "--json").stdout) == []
+    assert json.loads(cli_run("ci", "due-tenants", str(tmp_path / "none"), "--allowed",
+                              allowed, "--json").stdout) == []
+    bad = cli_run("ci", "due-tenants", str(reports), "--allowed", "tenants/a")
+    assert bad.exit_code != 0 and "Error: --allowed must be a JSON array" in bad.output

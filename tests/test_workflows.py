@@ -104,6 +104,13 @@ def test_drift_runs_outside_the_environment_and_due_changes_only_behind_it():
     due = jobs["due"]
     assert due["environment"] == "production"
     assert "--apply-due" in "\n".join(s.get("run", "") for s in due["steps"])
+    # One write job per tenant whose own report has due changes, not every tenant.
+    assert due["needs"] == "due-tenants"
+    assert due["strategy"]["matrix"]["tenant"] == \
+        "${{ fromJSON(needs.due-tenants.outputs.tenants) }}"
+    assert jobs["due-tenants"]["permissions"] == {}
+    assert "ci due-tenants" in "\n".join(s.get("run", "") for s in jobs["due-tenants"]["steps"])
+    assert "outputs" not in jobs["drift"]
     groups = {j["concurrency"]["group"].split("$")[0] for j in jobs.values()
               if "concurrency" in j}
     assert groups == {"reconciler-drift-", "reconciler-due-"}  # never an apply's group
