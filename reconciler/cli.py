@@ -17,11 +17,14 @@ from reconciler.cli_common import (  # noqa: F401 - shared with cli_tools, re-ex
     FORMAT_OPTION,
     TENANT_ARG,
     USER_OPTION,
+    escaped_logging,
     guarded,
     report_progress,
     runtime_error,
+    say,
 )
 from reconciler.desired.loader import load_tenant
+from reconciler.render.escape import printable
 
 if TYPE_CHECKING:
     from reconciler.plan.change import Plan
@@ -32,6 +35,7 @@ class ReconcilerGroup(click.Group):
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
+            escaped_logging()
             code = super().main(*args, standalone_mode=False, **kwargs)
         except click.ClickException as exc:
             exc.show()
@@ -44,7 +48,7 @@ class ReconcilerGroup(click.Group):
 
             if os.environ.get(DEBUG_VARIABLE):
                 raise
-            click.echo(explain(exc), err=True)
+            say(explain(exc))
             code = EXIT_ERROR
         if not standalone_mode:
             return code
@@ -85,17 +89,14 @@ def validate(tenant_dir: Path) -> int:
     result = load_tenant(tenant_dir)
     if result.problems:
         for problem in result.problems:
-            click.echo(str(problem), err=True)
+            say(printable(problem))
         count = len(result.problems)
-        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.", err=True)
+        say(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.")
         return EXIT_ERROR
     users = len(result.tenant.users) if result.tenant else 0
-    click.echo(f"{tenant_dir}: valid ({users} users).")
-    click.echo(
-        "note: reference checks (groups, directory roles, SKUs, managers, trustees) skipped: "
-        "validate reads no tenant; `reconciler plan` checks them.",
-        err=True,
-    )
+    say(f"{printable(tenant_dir)}: valid ({users} users).", err=False)
+    say("note: reference checks (groups, directory roles, SKUs, managers, trustees) skipped: "
+        "validate reads no tenant; `reconciler plan` checks them.")
     return EXIT_OK
 
 
@@ -114,12 +115,12 @@ def _render(plan: Plan, fmt: str) -> str:
 def _report_blockers(plan: Plan, fmt: str) -> bool:
     """Errors and refusals on stderr (markdown and JSON carry them too); True if any."""
     for problem in plan.errors:
-        click.echo(f"error: {problem}", err=True)
+        say(f"error: {printable(problem)}")
     for refusal in plan.refusals:
-        click.echo(refusal, err=True)
+        say(printable(refusal))
     if plan.errors:
-        click.echo(f"{len(plan.errors)} error{'s' if len(plan.errors) != 1 else ''}: "
-                   "nothing will be applied.", err=True)
+        say(f"{len(plan.errors)} error{'s' if len(plan.errors) != 1 else ''}: "
+            "nothing will be applied.")
     return bool(plan.errors or plan.refusals)
 
 
@@ -153,11 +154,11 @@ def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
         blocked = _report_blockers(run.plan, fmt)
         if out is not None:
             if blocked:
-                click.echo(f"{out} not written: the plan cannot be applied.", err=True)
+                say(f"{printable(out)} not written: the plan cannot be applied.")
             else:
                 save(run.plan, out)
-                click.echo(f"Saved the plan to {out}; apply it with: reconciler apply "
-                           f"{tenant_dir} --plan {out}", err=True)
+                say(f"Saved the plan to {printable(out)}; apply it with: reconciler apply "
+                    f"{printable(tenant_dir)} --plan {printable(out)}")
         if blocked:
             return EXIT_ERROR
         if detailed_exitcode and run.plan.has_changes:
@@ -209,7 +210,7 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
             if not run.plan.has_changes:
                 return EXIT_OK
             if not auto_approve and not _confirmed():
-                click.echo("Apply cancelled; nothing was sent.", err=True)
+                say("Apply cancelled; nothing was sent.")
                 return EXIT_ERROR
             ctx = run_apply(run, progress=report_progress, secrets=secrets)
             _report_secrets(secrets)
@@ -222,8 +223,8 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
 
 def _confirmed() -> bool:
     if not sys.stdin.isatty():
-        click.echo("error: apply asks for confirmation on a terminal\n  pass --auto-approve, "
-                   "or apply a reviewed plan with --plan", err=True)
+        say("error: apply asks for confirmation on a terminal\n  pass --auto-approve, "
+            "or apply a reviewed plan with --plan")
         return False
     answer = click.prompt("Do you want to perform these actions? Only 'yes' will be accepted",
                           default="", show_default=False, err=True)
@@ -243,8 +244,8 @@ def _secret_destination(out: Path | None) -> Any:
 def _report_secrets(secrets: Any) -> None:
     secrets.close()
     if secrets.delivered and secrets.path is not None:
-        click.echo(f"Wrote {len(secrets.delivered)} generated secret(s) to {secrets.path} "
-                   "(mode 0600), each before the request that set it.", err=True)
+        say(f"Wrote {len(secrets.delivered)} generated secret(s) to {printable(secrets.path)} "
+            "(mode 0600), each before the request that set it.")
 
 
 def _report_outcomes(outcomes: list) -> int:
@@ -252,13 +253,14 @@ def _report_outcomes(outcomes: list) -> int:
 
     for outcome in outcomes:
         if outcome.status in ("failed", "unknown", "skipped"):
-            click.echo(f"{outcome.status}: {outcome.change.user} {outcome.change.kind} "
-                       f"{outcome.change.op} {outcome.change.target}: {outcome.message}",
-                       err=True)
+            change = outcome.change
+            say(f"{outcome.status}: " + " ".join(printable(v) for v in (
+                change.user, change.kind, change.op, change.target)) +
+                f": {printable(outcome.message)}")
     counts = tally(outcomes)
-    click.echo(f"Apply complete: {counts['applied']} applied, {counts['already']} already so, "
-               f"{counts['failed']} failed, {counts['unknown']} unknown, {counts['skipped']} "
-               "skipped.")
+    say(f"Apply complete: {counts['applied']} applied, {counts['already']} already so, "
+        f"{counts['failed']} failed, {counts['unknown']} unknown, {counts['skipped']} "
+        "skipped.", err=False)
     return EXIT_ERROR if counts["failed"] or counts["unknown"] or counts["skipped"] \
         else EXIT_OK
 
@@ -312,17 +314,17 @@ def _apply_due(run: Any) -> int:
 
     due = due_run(run)
     if not due.allowed:
-        click.echo(f"{len(due.changes)} due change(s) not carried out: "
-                   "policy.scheduled.applyDue is not true in "
-                   f"{run.desired.config.source.file}", err=True)
+        say(f"{len(due.changes)} due change(s) not carried out: "
+            "policy.scheduled.applyDue is not true in "
+            f"{printable(run.desired.config.source.file)}")
         return EXIT_CHANGES
     if due.plan.refusals:
         _report_blockers(due.plan, "text")
         return EXIT_ERROR
-    click.echo(f"Carrying out {len(due.changes)} due change(s).", err=True)
+    say(f"Carrying out {len(due.changes)} due change(s).")
     code = _report_outcomes(apply_due(run, due, progress=report_progress).outcomes)
     if code == EXIT_OK and due.rest:
-        click.echo(f"{due.rest} other difference(s) remain: drift to review in git.", err=True)
+        say(f"{due.rest} other difference(s) remain: drift to review in git.")
     return code if code != EXIT_OK else (EXIT_CHANGES if due.rest else EXIT_OK)
 
 

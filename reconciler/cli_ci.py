@@ -13,6 +13,7 @@ import click
 from reconciler import gitops
 from reconciler.plan.change import Plan
 from reconciler.plan.planfile import PlanFileError, load
+from reconciler.render.escape import printable, text_line
 
 
 @click.group()
@@ -82,8 +83,8 @@ def changed_tenants_command(base: str, head: str, default_branch: str | None, ro
                                    "with fetch-depth: 0) and pass commits of this "
                                    "repository") from exc
     if paths is None:
-        click.echo(f"note: no earlier commit to compare {head} with: every tenant counts as "
-                   "changed.", err=True)
+        click.echo(f"note: no earlier commit to compare {printable(head)} with: every tenant "
+                   "counts as changed.", err=True)
     found = gitops.changed_tenants(paths, root, gitops.tenants(Path(root)))
     _output(tenants=json.dumps(found))
     click.echo(json.dumps(found) if as_json else "\n".join(found))
@@ -179,7 +180,7 @@ def validate_changed_command(files: tuple[Path, ...]) -> None:
     for folder in sorted(folders):
         problems += load_tenant(folder).problems
     for problem in problems:
-        click.echo(str(problem), err=True)
+        click.echo(text_line(str(problem)), err=True)
     if problems:
         raise click.exceptions.Exit(1)
     click.echo(f"{len(folders)} tenant folder(s) valid.")
@@ -191,7 +192,7 @@ def _handoff(work: Callable[[], Any]) -> Any:
     try:
         return work()
     except (HandoffError, gitops.GitError) as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise click.ClickException(text_line(str(exc))) from exc
 
 
 def _repo(repo: str | None) -> str:

@@ -5,10 +5,13 @@ importing each other."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import click
+
+from reconciler.render.escape import TextLogFormatter, printable, text_lines
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -23,15 +26,38 @@ FORMAT_OPTION = click.option("--format", "fmt", default="text", show_default=Tru
                              help="text for a terminal, markdown for a PR comment, json.")
 
 
+def say(message: str, *, err: bool = True) -> None:
+    """A message for a person on stderr (or stdout): every line printable and never a
+    GitHub workflow command. Put a live value (a UPN, a display name, a Graph error
+    message) in as `printable(value)` so its newlines cannot forge a line of their own."""
+    click.echo(text_lines(message), err=err)
+
+
 def report_progress(message: str) -> None:
-    click.echo(message, err=True)
+    say(printable(message))
 
 
 def runtime_error(summary: str, advice: str) -> int:
     from reconciler.failures import error_line
 
-    click.echo(error_line(summary, advice), err=True)
+    say(error_line(summary, advice))
     return EXIT_ERROR
+
+
+class _StderrHandler(logging.Handler):
+    """Log records to the stderr of the moment (click's, so a test runner's too)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def escaped_logging() -> None:
+    """Warnings go to stderr, one escaped line each (the lock's, the cache's)."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _StderrHandler) for h in root.handlers):
+        handler = _StderrHandler(logging.WARNING)
+        handler.setFormatter(TextLogFormatter("%(levelname)s: %(message)s"))
+        root.addHandler(handler)
 
 
 def guarded(work: Callable[[], int]) -> int:
@@ -47,10 +73,9 @@ def guarded(work: Callable[[], int]) -> int:
         return work()
     except InputError as exc:
         for problem in exc.problems:
-            click.echo(str(problem), err=True)
+            say(printable(problem))
         count = len(exc.problems)
-        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.",
-                   err=True)
+        say(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.")
         return EXIT_ERROR
     except AuthError as exc:
         return runtime_error(str(exc), "check auth in tenant.yaml and the credential in the "

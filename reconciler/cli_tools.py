@@ -13,7 +13,9 @@ from reconciler.cli_common import (
     USER_OPTION,
     guarded,
     report_progress,
+    say,
 )
+from reconciler.render.escape import printable
 
 
 @click.command("import")
@@ -38,15 +40,14 @@ def import_command(tenant_dir: Path, users: tuple[str, ...]) -> int:
     def work() -> int:
         written, skipped = import_users(tenant_dir, users, progress=report_progress)
         for path in written:
-            click.echo(str(path))
+            say(printable(path), err=False)
         if skipped:
-            click.echo(f"{len(skipped)} user(s) already have a file and were left alone.",
-                       err=True)
+            say(f"{len(skipped)} user(s) already have a file and were left alone.")
         missing = sorted({u.lower() for u in users} - {p.lower() for p in skipped} -
                          {_upn_of(p) for p in written})
         for upn in missing:
-            click.echo(f"error: --user {upn}: no such user in the tenant", err=True)
-        click.echo(f"Imported {len(written)} user(s) into {tenant_dir / 'users'}.", err=True)
+            say(f"error: --user {printable(upn)}: no such user in the tenant")
+        say(f"Imported {len(written)} user(s) into {printable(tenant_dir / 'users')}.")
         return EXIT_ERROR if missing else EXIT_OK
 
     return guarded(work)
@@ -155,8 +156,8 @@ def show_command(tenant_dir: Path, upn: str, fmt: str) -> int:
         except GraphError as error:
             if error.status != 404:
                 raise
-            click.echo(f"Error: no user {upn} in the tenant (check the userPrincipalName; "
-                       "a deleted user is in the recycle bin for 30 days)", err=True)
+            say(f"Error: no user {printable(upn)} in the tenant (check the userPrincipalName; "
+                "a deleted user is in the recycle bin for 30 days)")
             return EXIT_ERROR
         finally:
             connection.close()

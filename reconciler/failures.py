@@ -11,12 +11,15 @@ import subprocess
 
 import httpx
 
+from reconciler.render.escape import text_line
+
 
 def error_line(summary: str, fix: str) -> str:
-    """`Error: SUMMARY. Fix: FIX` on one line (newlines in either are folded)."""
+    """`Error: SUMMARY. Fix: FIX` on one line: newlines in either are folded, and any
+    other control character (a live value's ANSI escape) is shown visibly."""
     summary = " ".join(str(summary).split()).rstrip(".")
     fix = " ".join(str(fix).split())
-    return f"Error: {summary}. Fix: {fix}."  if fix else f"Error: {summary}."
+    return text_line(f"Error: {summary}. Fix: {fix}." if fix else f"Error: {summary}.")
 
 
 def origin(url: httpx.URL | str) -> str:

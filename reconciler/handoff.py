@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import gitops
+from reconciler.render.escape import md_code, md_fence, md_text, printable
 
 PLAN_FILE = "plan.json"
 REVIEW_FILE = "review.json"
@@ -160,16 +161,18 @@ def report_body(tenant_dir: str, code: int, log: str, review: dict[str, Any] | N
         headline = ":x: applied with failures"
     else:
         headline = ":no_entry: not applied"
-    out = [gitops.marker("apply", tenant_dir), f"### reconciler apply for `{tenant_dir}`: "
+    out = [gitops.marker("apply", tenant_dir), f"### reconciler apply for {md_code(tenant_dir)}: "
            f"{headline}", ""]
     if review:
-        out += [f"The plan reviewed on pull request #{review.get('pullRequest')} (tree "
-                f"`{str(review.get('tree'))[:12]}`) was the plan applied.", ""]
-    out += [f"**{line}**" for line in complete]
+        out += [f"The plan reviewed on pull request #{md_text(review.get('pullRequest'))} (tree "
+                f"{md_code(str(review.get('tree'))[:12])}) was the plan applied.", ""]
+    out += [f"**{md_text(line)}**" for line in complete]
     out += [f"> {gitops.quote_line(line)}" for line in errors]
     if failed:
-        out += ["", "<details><summary>Changes that did not apply</summary>", "", "```text"]
-        out += failed[:200] + ["```", "", "</details>"]
+        shown = [printable(line) for line in failed[:200]]  # inert inside a longer fence
+        fence = md_fence(shown)
+        out += ["", "<details><summary>Changes that did not apply</summary>", "", fence + "text"]
+        out += shown + [fence, "", "</details>"]
     url = run_url()
     if url:
         out += ["", f"Run: {url} (the audit trail is in its artifacts)."]

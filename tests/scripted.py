@@ -42,6 +42,7 @@ class Rule:
     times: int = 1  # how many matching requests are struck (-1: every one)
     status: int | None = None  # answer this status instead of dropping the connection
     skip: int = 0  # let this many matching requests through first
+    message: str = "scripted fault"  # the error reply's message (a status rule)
     hits: int = 0
     passed: int = 0
 
@@ -67,10 +68,10 @@ class Script:
         return rule
 
     def answer(self, status: int, method: str, path: str, when: str = "after",
-               times: int = 1) -> Rule:
+               times: int = 1, message: str = "scripted fault") -> Rule:
         """Answer `status` (e.g. a 504 after the write committed, a 503 before it ran),
         for a request on its own or inside a $batch."""
-        rule = Rule(method, path, when, times, status)
+        rule = Rule(method, path, when, times, status, message=message)
         self.rules.append(rule)
         return rule
 
@@ -90,14 +91,14 @@ class Script:
             return self._batch(transport, request, forward)
         if rule is not None and rule.when == "before":
             if rule.status:
-                return _error(rule.status, request)
+                return _error(rule.status, request, rule.message)
             raise httpx.RemoteProtocolError("scripted: dropped before the request was read",
                                             request=request)
         response = forward(transport, request)
         if rule is None:
             return response
         if rule.status:
-            return _error(rule.status, request)
+            return _error(rule.status, request, rule.message)
         raise httpx.ReadError("scripted: dropped after commit", request=request)
 
     def _batch(self, transport: InProcessTransport, request: httpx.Request,
@@ -121,19 +122,20 @@ class Script:
             replies = forward(transport, inner).json()["responses"]
         for reply in replies:
             if str(reply["id"]) in struck:
-                reply.update(status=struck[str(reply["id"])].status, body=_error_body(),
-                             headers={})
-        replies += [{"id": i, "status": r.status, "headers": {}, "body": _error_body()}
+                rule = struck[str(reply["id"])]
+                reply.update(status=rule.status, body=_error_body(rule.message), headers={})
+        replies += [{"id": i, "status": r.status, "headers": {}, "body": _error_body(r.message)}
                     for i, r in struck.items() if r.when == "before"]
         return httpx.Response(200, json={"responses": replies}, request=request)
 
 
-def _error_body() -> dict:
-    return {"error": {"code": "ServiceUnavailable", "message": "scripted fault"}}
+def _error_body(message: str = "scripted fault") -> dict:
+    return {"error": {"code": "ServiceUnavailable", "message": message}}
 
 
-def _error(status: int, request: httpx.Request) -> httpx.Response:
-    return httpx.Response(status, json=_error_body(), request=request)
+def _error(status: int, request: httpx.Request, message: str = "scripted fault"
+           ) -> httpx.Response:
+    return httpx.Response(status, json=_error_body(message), request=request)
 
 
 @pytest.fixture

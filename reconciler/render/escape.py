@@ -7,12 +7,14 @@ record's actor) may be hostile. These helpers make it inert data in each medium:
   controls and bidirectional overrides are shown visibly (`\\x1b`, `\\n`, `\\u202e`), so
   a value can neither start a new line nor recolour or reorder the terminal; a line
   starting with `::` is shown as `\\x3a:` so it cannot become a GitHub workflow command.
+- logs (`TextLogFormatter`): every record as one such line.
 - Markdown (`md_text`, `md_code`, `md_fence`, `md_html`): no code fence, HTML tag,
   @mention, table cell or link breaks out of the place the value is put in.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -85,3 +87,18 @@ def md_fence(lines: Iterable[str]) -> str:
     """A backtick fence longer than any backtick run in the lines it will hold."""
     longest = max((_longest_run(line, "`") for line in lines), default=0)
     return "`" * max(3, longest + 1)
+
+
+def text_lines(text: str) -> str:
+    """A message for a terminal or a CI log whose own lines are kept: each line printable
+    and none a workflow command (a live value inside should already be `printable`, so its
+    newlines cannot forge a line of its own)."""
+    return "\n".join(text_line(line) for line in str(text).split("\n"))
+
+
+class TextLogFormatter(logging.Formatter):
+    """Log records as one escaped line each: a live value in a record's arguments (a UPN,
+    a Graph error message) can neither colour the terminal nor start a workflow command."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return text_line(super().format(record))
