@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator import identity, odata, paths
+from reconciler.emulator import expand, identity, odata, paths
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import Limits
 from reconciler.emulator.store import Store
@@ -170,8 +170,11 @@ class Emulator:
             raise GraphError(400, "BadRequest",
                              f"Resource not found for the segment '{request.path.split('/')[-1]}'.")
         handler, params = found
+        expansion = expand.prepare(request)
         with self.store.transaction():
             response = handler(self, request, **params)
+            if expansion is not None:
+                response = expand.apply(self, request, expansion, response)
         if request.count_segment and not response.headers.get(
                 "content-type", "").startswith("text/plain") and response.status == 200:
             body = response.json() or {}  # a route without serve_collection: count its list

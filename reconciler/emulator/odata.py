@@ -369,7 +369,7 @@ def of_type(item: dict[str, Any], cast: str | None, declared: str = "") -> bool:
     return bool(kind) and csdl.model().is_a(csdl.full_name(kind), cast)
 
 
-def _known(type_name: str) -> tuple[frozenset[str] | None, str]:
+def known_properties(type_name: str) -> tuple[frozenset[str] | None, str]:
     """The properties $select may name on a collection of `type_name` (None: not checked,
     as on directoryObject collections, whose items are of several derived types)."""
     from reconciler.emulator import csdl
@@ -402,7 +402,7 @@ def serve_collection(request: Request, items: list[dict[str, Any]], limits: Limi
     if project is not None:
         page = project(page)
     else:
-        page = [select(i, select_fields(request), default, *_known(cast or declared))
+        page = [select(i, select_fields(request), default, *known_properties(cast or declared))
                 for i in page]
     if cast:
         context = f"{context}/{cast}"

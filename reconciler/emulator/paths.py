@@ -46,6 +46,7 @@ def normalise(request: Request) -> None:
     navigation, property, key)."""
     request.cast = None
     request.count_segment = False
+    request.path_type, request.path_collection = None, True
     if not request.path.startswith(V1):
         return
     segments = _split_keys(request.path[len(V1):].rstrip("/").split("/"))
@@ -104,3 +105,4 @@ def normalise(request: Request) -> None:
         out.append(segment)  # unknown to the CSDL: the router decides (404/400)
         current = None
     request.path = V1 + "/".join(out)
+    request.path_type, request.path_collection = current, collection

@@ -246,6 +246,11 @@ class Store:
                 f"SELECT user_id, manager_id FROM managers WHERE user_id IN ({marks})", chunk))
         return found
 
+    def reports_of(self, manager_id: str) -> list[str]:
+        """The users whose manager is `manager_id` (directReports)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT user_id FROM managers WHERE manager_id=? ORDER BY user_id", (manager_id,))]
+
     def touch(self, object_id: str) -> None:
         """A change held outside the object's row (manager, licenses) shows in delta."""
         self.db.execute("UPDATE objects SET seq=? WHERE id=?", (self.next_seq(), object_id))
@@ -331,6 +336,11 @@ class Store:
     def delete_item(self, owner: str, kind: str, item_id: str) -> bool:
         return self.db.execute("DELETE FROM items WHERE owner=? AND kind=? AND id=?",
                                (owner, kind, item_id)).rowcount > 0
+
+    def item_owners(self, kind: str, item_id: str) -> list[str]:
+        """The owners holding an item `item_id` of `kind` (a user's owned groups)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT owner FROM items WHERE kind=? AND id=? ORDER BY owner", (kind, item_id))]
 
     def blob(self, owner: str, name: str) -> tuple[str, bytes] | None:
         row = self.db.execute("SELECT content_type, data FROM blobs WHERE owner=? AND name=?",

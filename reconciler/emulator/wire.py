@@ -34,6 +34,8 @@ class Request:
         self.request_id = str(uuid.uuid4())
         self.cast: str | None = None  # an OData cast segment, taken off the path (paths.py)
         self.count_segment = False  # a final /$count segment, taken off the path
+        self.path_type: str | None = None  # the CSDL type the path addresses (paths.py)
+        self.path_collection = True  # whether it addresses a collection of that type
 
     def json(self) -> Any:
         if not self.body:

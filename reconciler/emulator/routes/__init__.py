@@ -16,6 +16,7 @@ def build_router() -> Router:
         groups,
         intune,
         mail,
+        navigations,  # noqa: F401 - registers $expand readers
         organization,
         owners,
         policies,

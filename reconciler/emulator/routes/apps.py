@@ -68,9 +68,21 @@ def get_service_principal_by_app_id(em: Emulator, request: Request, app: str) ->
     return Response.of_json(200, odata.select(found, odata.select_fields(request), None))
 
 
-def _assignments_of(em: Emulator, principal_id: str) -> list[dict[str, Any]]:
+def assignments_of(em: Emulator, principal_id: str) -> list[dict[str, Any]]:
+    """A principal's app role assignments; a user's include its direct groups' (which pass
+    them on)."""
+    owners = [principal_id]
+    if em.store.get_object(principal_id, "user") is not None:
+        owners += em.store.groups_of(principal_id)
     return [{"@odata.type": "#microsoft.graph.appRoleAssignment", "deletedDateTime": None, **a}
-            for a in em.store.items(principal_id, KIND)]
+            for owner in owners for a in em.store.items(owner, KIND)]
+
+
+def assigned_to(em: Emulator, resource_id: str) -> list[dict[str, Any]]:
+    """The assignments granted on a resource service principal (appRoleAssignedTo)."""
+    return [{"@odata.type": "#microsoft.graph.appRoleAssignment", "deletedDateTime": None, **a}
+            for owner in _owners(em) for a in em.store.items(owner, KIND)
+            if a["resourceId"] == resource_id]
 
 
 def _new_id(principal_id: str) -> str:
@@ -82,10 +94,7 @@ def _new_id(principal_id: str) -> str:
 @router.route("GET", V1 + "/users/{key}/appRoleAssignments")
 def list_user_assignments(em: Emulator, request: Request, key: str) -> Response:
     user = find_user(em, key)
-    items = _assignments_of(em, user["id"])
-    for group_id in em.store.groups_of(user["id"]):  # direct memberships only pass them on
-        items.extend(_assignments_of(em, group_id))
-    items = odata.refine(items, request)
+    items = odata.refine(assignments_of(em, user["id"]), request)
     fields = odata.select_fields(request)
     count = len(items) if request.query.get("$count", "").lower() == "true" else None
     return odata.page_response(request, [odata.select(a, fields, None) for a in items], None,
@@ -95,15 +104,14 @@ def list_user_assignments(em: Emulator, request: Request, key: str) -> Response:
 @router.route("GET", V1 + "/groups/{key}/appRoleAssignments")
 def list_group_assignments(em: Emulator, request: Request, key: str) -> Response:
     group = find_group(em, key)
-    return odata.page_response(request, _assignments_of(em, group["id"]), None,
+    return odata.page_response(request, assignments_of(em, group["id"]), None,
                                f"groups('{group['id']}')/appRoleAssignments")
 
 
 @router.route("GET", V1 + "/servicePrincipals/{sp}/appRoleAssignedTo")
 def list_assigned_to(em: Emulator, request: Request, sp: str) -> Response:
     resource = _principal(em, sp)
-    items = [a for owner in _owners(em) for a in _assignments_of(em, owner)
-             if a["resourceId"] == resource["id"]]
+    items = assigned_to(em, resource["id"])
     return odata.page_response(request, odata.refine(items, request), None,
                                f"servicePrincipals('{sp}')/appRoleAssignedTo")
 

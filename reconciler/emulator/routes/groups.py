@@ -216,11 +216,10 @@ def list_members(em: Emulator, request: Request, key: str) -> Response:
                                   em.limits, "directoryObjects", MEMBER_DEFAULT)
 
 
-@router.route("GET", V1 + "/groups/{key}/transitiveMembers")
-def list_transitive_members(em: Emulator, request: Request, key: str) -> Response:
-    group = find_group(em, key)
+def transitive_member_ids(em: Emulator, group_id: str) -> list[str]:
+    """The members of a group and, through nested groups, theirs."""
     seen: list[str] = []
-    frontier = em.store.members_of(group["id"])
+    frontier = em.store.members_of(group_id)
     while frontier:
         member = frontier.pop(0)
         if member in seen:
@@ -228,8 +227,14 @@ def list_transitive_members(em: Emulator, request: Request, key: str) -> Respons
         seen.append(member)
         if (em.store.get_object(member) or {}).get("@kind") == "group":
             frontier.extend(em.store.members_of(member))
-    return odata.serve_collection(request, _member_objects(em, seen), em.limits,
-                                  "directoryObjects", MEMBER_DEFAULT)
+    return seen
+
+
+@router.route("GET", V1 + "/groups/{key}/transitiveMembers")
+def list_transitive_members(em: Emulator, request: Request, key: str) -> Response:
+    group = find_group(em, key)
+    return odata.serve_collection(request, _member_objects(em, transitive_member_ids(
+        em, group["id"])), em.limits, "directoryObjects", MEMBER_DEFAULT)
 
 
 @router.route("GET", V1 + "/groups/{key}/memberOf")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -38,38 +37,6 @@ if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
 
 router = Router()
-_EXPAND = re.compile(r"^manager(?:\((.*)\))?$")
-
-
-def _expand_manager(em: Emulator, request: Request, users: list[dict[str, Any]]) -> None:
-    text = request.query.get("$expand")
-    if not text:
-        return
-    found = _EXPAND.match(text.strip())
-    if not found:
-        raise bad_request(f"Parsing OData Select and Expand failed: Could not find a property "
-                          f"named '{text.split('(')[0]}' on type 'microsoft.graph.user'.")
-    options = dict(p.split("=", 1) for p in (found.group(1) or "").split(";") if "=" in p)
-    fields = options.get("$select", "id,userPrincipalName,displayName").split(",")
-    levels = 100 if options.get("$levels") == "max" else 1
-    managers = em.store.managers_of(u["id"] for u in users)
-    for user in users:
-        user["manager"] = _manager_chain(em, managers.get(user["id"]), fields, levels)
-
-
-def _manager_chain(em: Emulator, manager_id: str | None, fields: list[str],
-                   levels: int) -> dict[str, Any] | None:
-    if manager_id is None or levels == 0:
-        return None
-    manager = em.store.get_object(manager_id, "user")
-    if manager is None:
-        return None
-    out = {"@odata.type": "#microsoft.graph.user", **odata.select(manager, fields, None)}
-    if levels > 1:
-        above = _manager_chain(em, em.store.manager_of(manager_id), fields, levels - 1)
-        if above:
-            out["manager"] = above
-    return out
 
 
 def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> list[dict]:
@@ -77,15 +44,11 @@ def _project(em: Emulator, request: Request, users: list[dict[str, Any]]) -> lis
     default = USER_DEFAULT_SELECT  # ConsistencyLevel does not widen it
     licenses = em.store.licenses_of(u["id"] for u in users)
     served = [served_user(em, u, licenses[u["id"]]) for u in users]
-    _expand_manager(em, request, served)
     out = []
     for user in served:
         if fields and "assignedPlans" in fields:
             user["assignedPlans"] = assigned_plans(em, user)
-        projected = odata.select(user, fields, default, user_properties(), "user")
-        if "manager" in user and request.query.get("$expand"):
-            projected["manager"] = user["manager"]
-        out.append(projected)
+        out.append(odata.select(user, fields, default, user_properties(), "user"))
     return out
 
 
