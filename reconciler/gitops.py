@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.plan.change import Plan
 from reconciler.render.escape import md_text, printable
-from reconciler.render.markdown import render_markdown
+from reconciler.render.markdown import Block, blocks
 
 # Files outside tenants/ whose change can alter every tenant's plan.
 AFFECTS_ALL = ("schemas/", "reconciler/", "pyproject.toml")
@@ -148,7 +148,7 @@ def comment_body(plan: Plan, cut: Cut | None = None, key: str | None = None) -> 
     """The pull-request comment: a marker to find and update it, then the plan, shortened
     to fit GitHub's limit (privileged changes always in full; see `fit`)."""
     head = marker("plan", key or plan.tenant) + "\n"
-    return head + fit(render_markdown(plan), cut or Cut(), BODY_BUDGET - body_size(head))
+    return head + fit(blocks(plan), cut or Cut(), BODY_BUDGET - body_size(head))
 
 
 def issue_title(plan: Plan) -> str:
@@ -173,116 +173,50 @@ def issue_body(plan: Plan, run_url: str | None = None, cut: Cut | None = None) -
         lines += ["", f"Found by {run_url}."]
     lines += ["", ""]
     head = "\n".join(lines)
-    body = render_markdown(plan).split("\n", 2)[2]  # without its heading line
     cut = cut or Cut(artifact="drift", run_url=run_url)
-    return head + fit(body, cut, BODY_BUDGET - body_size(head))
+    return head + fit(blocks(plan, title=False), cut, BODY_BUDGET - body_size(head))
 
 
-# Sections that are never shortened while anything else can give way, in this order.
-MUST_KEEP = (":x: Errors", ":no_entry: Refused", ":warning: Privileged changes")
-
-
-@dataclass
-class Section:
-    heading: str                                          # "" for what precedes any heading
-    frame: list[str] = field(default_factory=list)        # kept whenever the section is
-    items: list[list[str]] = field(default_factory=list)  # droppable units, in order
-    kept: int = 0
-
-    def text(self, folded: bool) -> list[str]:
-        if not self.heading:
-            return list(self.frame)
-        out = [self.heading, ""] + [line for line in self.frame if line]
-        for item in self.items[:self.kept]:
-            out += [_folded(line) for line in item] if folded else item
-        return out + [""]
-
-
-def fit(markdown: str, cut: Cut, budget: int = BODY_BUDGET) -> str:
-    """`markdown` unchanged when it fits in `budget` bytes; otherwise shortened: the summary,
-    errors, refusals and privileged changes first and in full, then the per-user sections
-    folded (`<details>`), then the other sections, as much of each as fits, and a note that
-    says what was left out and where the whole plan is."""
-    if body_size(markdown) <= budget:
-        return markdown
-    sections = _sections(markdown)
+def fit(parts: list[Block], cut: Cut, budget: int = BODY_BUDGET) -> str:
+    """The Markdown blocks joined, unchanged when they fit in `budget` bytes; otherwise
+    shortened: the headline, errors, refusals and privileged changes first and in full (the
+    sections' `keep` order), then the per-user sections folded (`<details>`), then the other
+    sections, as much of each as fits, and a note that says what was left out and where the
+    whole plan is."""
+    whole = "\n".join(line for part in parts for line in part.lines()).rstrip() + "\n"
+    if body_size(whole) <= budget:
+        return whole
     note_reserve = 600
-    left = budget - note_reserve - sum(body_size("\n".join(s.frame) + s.heading) + 2
-                                       for s in sections)
-    order = sorted(sections, key=lambda s: _priority(s.heading))
-    for section in order:
-        for item in section.items:
-            size = body_size("\n".join(item)) + 1
+    left = budget - note_reserve - sum(body_size("\n".join(part.lines(0))) + 1
+                                       for part in parts)
+    kept = {id(part): 0 for part in parts}
+    for part in sorted(parts, key=lambda p: p.section.keep if p.section else -1):
+        spacer = 1 if part.section is not None and part.section.users else 0
+        for item in part.items:
+            size = body_size("\n".join(item)) + 1 + spacer
             if size > left:
                 break
             left -= size
-            section.kept += 1
-    dropped = {s.heading.removeprefix("#### "): (len(s.items) - s.kept, len(s.items))
-               for s in sections if s.kept < len(s.items)}
+            kept[id(part)] += 1
+    dropped = {part.section.title: (len(part.items) - kept[id(part)], len(part.items))
+               for part in parts if part.section and kept[id(part)] < len(part.items)}
     out: list[str] = []
-    for index, section in enumerate(sections):
-        out += section.text(folded=True)
-        if section.kept < len(section.items):
-            out += [f"_{len(section.items) - section.kept} more not shown here._", ""]
+    for index, part in enumerate(parts):
+        out += part.lines(kept[id(part)], folded=True)
+        if kept[id(part)] < len(part.items):
+            out += [f"_{len(part.items) - kept[id(part)]} more not shown here._", ""]
         if index == 0:
             out += [_cut_note(dropped, cut), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _priority(heading: str) -> int:
-    name = heading.removeprefix("#### ")
-    if not heading:
-        return -1
-    if name in MUST_KEEP:
-        return MUST_KEEP.index(name)
-    return len(MUST_KEEP) + (0 if name == "Changes" else 1)
-
-
 def _cut_note(dropped: dict[str, tuple[int, int]], cut: Cut) -> str:
     parts = [f"{count} of {total} per-user sections" if name == "Changes" else
-             f"{count} of {total} under {name.split(' ', 1)[-1] if name.startswith(':') else name}"
-             for name, (count, total) in dropped.items()]
+             f"{count} of {total} under {name}" for name, (count, total) in dropped.items()]
     return (f"> :scissors: This plan is too long for one GitHub comment ({GITHUB_BODY_LIMIT:,} "
             f"characters): per-user sections are folded and some entries are left out "
             f"({'; '.join(parts)}). Counts above are for the whole plan. The full plan is in "
             f"{cut.where()}.")
-
-
-def _sections(markdown: str) -> list[Section]:
-    sections = [Section("")]
-    lines = markdown.rstrip("\n").split("\n")
-    index = 0
-    table_rows = 0
-    while index < len(lines):
-        line = lines[index]
-        current = sections[-1]
-        if line.startswith("#### "):
-            sections.append(Section(line))
-            table_rows = 0
-        elif line.startswith("<details"):
-            end = index
-            while end < len(lines) and lines[end] != "</details>":
-                end += 1
-            current.items.append(lines[index:end + 2])  # and the blank line after it
-            index = end + 2
-            continue
-        elif current.heading and (line.startswith("- ") or
-                                  (line.startswith("|") and table_rows >= 2)):
-            current.items.append([line])
-        elif current.heading and current.items and line:  # continues the last item
-            current.items[-1].append(line)
-        else:
-            table_rows += line.startswith("|")
-            current.frame.append(line)
-        index += 1
-    for section in sections:
-        section.kept = len(section.items) if not section.heading else 0
-    return sections
-
-
-def _folded(line: str) -> str:
-    return line.replace("<details open>", "<details>", 1) if line.startswith("<details") \
-        else line
 
 
 def failure_comment(key: str, tenant_dir: str, log: str, cut: Cut | None = None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import yaml
 
 from reconciler.areas.registry import privileged
+from reconciler.render.text import render_text
 from tests.tenancy import E3, audits, cli_run, lines, make_tenant, oid, plan_of, small_seed, store
 
 EMS = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e"
@@ -106,8 +107,10 @@ def test_applications_both_ways_and_group_assignments_are_reported(tmp_path):
     plan = plan_of(folder)
     assert lines(plan) == [
         ("alice", "application", "add", "Salesforce (Standard User)", None,
-         "Salesforce (Standard User)"),
-        ("alice", "application", "add", "Wiki (default access)", None, "Wiki (default access)")]
+         {"app": "Salesforce", "role": "Standard User"}),  # plan data, not display text
+        ("alice", "application", "add", "Wiki (default access)", None,
+         {"app": "Wiki", "role": None})]
+    assert "+ application: Wiki (default access)" in render_text(plan)
     applied(folder)
     held = {(a["resourceId"], a["appRoleId"])
             for a in store(folder).items(oid("alice@contoso.com"), "appRoleAssignment")}
@@ -155,6 +158,8 @@ def test_sharepoint_site_groups_and_group_connected_sites(tmp_path):
         ("add", "contoso.sharepoint.com/sites/staff owners",
          "through the Microsoft 365 group Staff")]
     assert [privileged(c) for c in plan.changes] == [False, False, True]
+    assert plan.changes[0].after == {"site": FINANCE, "group": "visitors"}  # data
+    assert "+ sharePoint: contoso.sharepoint.com/sites/finance visitors" in render_text(plan)
     applied(folder)
     db = store(folder)
     assert db.item(oid("group:Staff"), "groupOwner", oid("alice@contoso.com")) is not None

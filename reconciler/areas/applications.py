@@ -76,17 +76,26 @@ def find_role(app: dict[str, Any], ref: str | None) -> tuple[str, str | None]:
     raise Unresolved(f"{app['displayName']} has no role {ref!r} for users (it has: {names})")
 
 
-def _target(app: dict[str, Any], role_name: str | None) -> str:
-    return f"{app.get('displayName')} ({role_name or 'default access'})"
+def _value(app: dict[str, Any], role_name: str | None) -> dict[str, Any]:
+    """An assignment as plan data: the app's and the role's names (None: default access)."""
+    return {"app": str(app.get("displayName")), "role": role_name}
+
+
+def _show(value: dict[str, Any]) -> str:
+    return f"{value['app']} ({value['role'] or 'default access'})"
 
 
 def _assignment_target(live: LiveState, assignment: dict[str, Any]) -> str:
+    return _show(_assignment_value(live, assignment))
+
+
+def _assignment_value(live: LiveState, assignment: dict[str, Any]) -> dict[str, Any]:
     app = live.service_principals.get(assignment.get("resourceId", ""), {})
     role = next((r for r in app.get("appRoles") or [] if r["id"] == assignment["appRoleId"]),
                 None)
     name = str(role.get("displayName")) if role else (
         None if assignment["appRoleId"] == DEFAULT_ACCESS else assignment["appRoleId"])
-    return _target(app or {"displayName": assignment.get("resourceDisplayName")}, name)
+    return _value(app or {"displayName": assignment.get("resourceDisplayName")}, name)
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -101,22 +110,24 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         key = _wanted(ctx, user, entry)
         if key is None:
             continue
-        app_id, role_id, target = key
+        app_id, role_id, value = key
+        target = _show(value)
         if not ctx.in_force(user, "application", target, entry.window):
             continue
         wanted.add((app_id, role_id))
         if (app_id, role_id) in direct:
             ctx.unchanged(user)
             continue
-        ctx.add(user, "application", "add", target, None, target,
+        ctx.add(user, "application", "add", target, None, value,
                 apply={"resource": app_id, "role": role_id}, facts=facts,
                 note=window_note(entry.window))
     for (app_id, role_id), assignment in sorted(direct.items()):
-        target = _assignment_target(ctx.live, assignment)
+        value = _assignment_value(ctx.live, assignment)
+        target = _show(value)
         if (app_id, role_id) in wanted or not (
                 ctx.authoritative or ctx.expired(user, "application", target)):
             continue
-        ctx.add(user, "application", "remove", target, target, None,
+        ctx.add(user, "application", "remove", target, value, None,
                 apply={"assignment": assignment["id"]}, facts=facts)
     for assignment in held:
         if live is not None and assignment.get("principalId") != live.id:
@@ -126,14 +137,14 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
 
 
 def _wanted(ctx: PlanContext, user: DesiredUser, entry: Entry
-            ) -> tuple[str, str, str] | None:
+            ) -> tuple[str, str, dict[str, Any]] | None:
     try:
         app = find_app(ctx.live, entry.ref)
         role_id, role_name = find_role(app, entry.extra.get("role"))
     except Unresolved as exc:
         ctx.error(user, entry.path, str(exc))
         return None
-    return app["id"], role_id, _target(app, role_name)
+    return app["id"], role_id, _value(app, role_name)
 
 
 def _landed(ctx: ApplyContext, user_id: str, resource: str, role: str) -> bool:
@@ -210,7 +221,7 @@ AREA = Area(
     name="applications",
     keys=("applications",),
     kinds=(Kind("application", 65, label="application", heading="applications",
-                relation=True),),
+                relation=True, show=_show),),
     facts={"apps": of_user(_direct, "application assignments")},
     reads=reads,
     diff=diff,

@@ -41,6 +41,10 @@ def _target(site: str, group: str) -> str:
     return f"{parts.netloc}{parts.path} {group}"
 
 
+def _show(value: dict[str, Any]) -> str:
+    return _target(value["site"], value["group"])
+
+
 def _fact_key(site: str, group: str) -> str:
     parts = urlsplit(site)
     return f"spgroup:{parts.netloc}{parts.path}|{group}"
@@ -105,8 +109,9 @@ def _plan(ctx: PlanContext, user: DesiredUser, site: LiveSite, group: str, op: s
     if through:
         name = ctx.live.groups[through].display_name if through in ctx.live.groups else through
         note = ", ".join(filter(None, [note, f"through the Microsoft 365 group {name}"]))
-    ctx.add(user, "sharePoint", op, target, None if op == "add" else target,
-            target if op == "add" else None,
+    value = {"site": site.url, "group": group}
+    ctx.add(user, "sharePoint", op, target, None if op == "add" else value,
+            value if op == "add" else None,
             apply={"site": site.url, "group": group, "m365": through},
             facts=[_fact_key(site.url, group)], note=note)
 
@@ -187,7 +192,8 @@ AREA = Area(
     name="sharePoint",
     keys=("sharePoint",),
     kinds=(Kind("sharePoint", 67, label="sharePoint", heading="SharePoint site groups",
-                relation=True, privileged=lambda c: c.apply.get("group") == "owners"),),
+                relation=True, privileged=lambda c: c.apply.get("group") == "owners",
+                show=_show),),
     facts={"spgroup": FactKind(_fact, lambda rest, _subject: f"SharePoint {rest}")},
     reads=reads,
     diff=diff,

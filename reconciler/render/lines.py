@@ -1,4 +1,8 @@
-"""The words and symbols both renderings share: one line per change, one verb per user."""
+"""The words of a change line, a user's verb, a note and the headline.
+
+Every kind a line names is looked up in the registry (`registry.kind`): its label and
+heading are the area's words, and a kind no area declares fails loudly, naming it, rather
+than being printed raw. `sections.py` puts these lines into sections."""
 
 from __future__ import annotations
 
@@ -37,6 +41,18 @@ def verb(changes: list[Change]) -> str:
     if first.kind == "user" and first.target == "userPrincipalName":
         return "renamed"
     return "updated"
+
+
+# What a plan's attribution and notes may name besides a change kind: a principal no file
+# accounts for (plan/unmanaged.py).
+SUBJECTS = {"unmanaged": "unmanaged"}
+
+
+def kind_label(name: str) -> str:
+    """The word for a change kind (the area's label) in a note, an attribution or a
+    scheduled entry; a name that is neither a declared kind nor in `SUBJECTS` raises
+    KeyError naming it."""
+    return SUBJECTS[name] if name in SUBJECTS else kind(name).label
 
 
 def label(change: Change) -> str:
@@ -102,12 +118,13 @@ def collapsed_notes(plan: Plan, shown: int = 3) -> list[str]:
     for (what, target, message), users in sorted(grouped.items()):
         who = ", ".join(users[:shown]) + (f" and {len(users) - shown} more"
                                           if len(users) > shown else "")
-        lines.append(f"{what} {target}: {message} ({who})")
+        lines.append(f"{kind_label(what)} {target}: {message} ({who})")
     return lines
 
 
 def attribution_lines(plan: Plan) -> list[str]:
-    return [f"{a['user']} {a['kind']} {a['target']}: {a['activity']} by {a['by']} at {a['at']}"
+    return [f"{a['user']} {kind_label(a['kind'])} {a['target']}: {a['activity']} by {a['by']} "
+            f"at {a['at']}"
             for a in plan.attribution]
 
 

@@ -1,84 +1,88 @@
-"""The plan as a pull-request comment: privileged changes first, errors before anything."""
+"""The plan as Markdown (a pull-request comment, a drift issue, `plan --format markdown`).
+
+The sections, their order and their words come from `sections.py`; this module lays each
+out as a Markdown block (a table, a list, or one folded `<details>` per user) and escapes
+every value through `escape.py`. `gitops.py` shortens a comment block by block."""
 
 from __future__ import annotations
 
-from reconciler.areas.registry import privileged as is_privileged
+from dataclasses import dataclass, field
+
 from reconciler.plan.change import Plan
-from reconciler.plan.unmanaged import describe
 from reconciler.render.escape import md_code, md_fence, md_html, md_text, printable
-from reconciler.render.lines import by_user, change_lines, collapsed_notes, summary_line, verb
+from reconciler.render.lines import summary_line
+from reconciler.render.sections import Row, Section, UserChanges, sections
+
+
+@dataclass
+class Block:
+    """One section in Markdown: `frame` is shown whenever the block is (its heading, a
+    table's header), `items` are the entries a shortened comment may leave out, in order.
+    The first block of a plan (its title and headline) has no `section`."""
+
+    frame: list[str]
+    items: list[list[str]] = field(default_factory=list)
+    section: Section | None = None
+
+    def lines(self, kept: int | None = None, folded: bool = False) -> list[str]:
+        """The block with its first `kept` items (all when None), then a blank line;
+        `folded`: per-user `<details>` closed. Per-user items are apart by a blank line."""
+        out = list(self.frame)
+        for item in self.items[:kept]:
+            out += [_folded(line) for line in item] if folded else item
+            if self.section is not None and self.section.users:
+                out.append("")
+        if self.section is not None and out[-1] != "":
+            out.append("")
+        return out
 
 
 def render_markdown(plan: Plan) -> str:
-    out = [f"### reconciler plan for {md_code(plan.tenant)}", "",
-           f"**{md_text(summary_line(plan))}**", ""]
-    if plan.errors:
-        out += ["#### :x: Errors: nothing will be applied", ""]
-        out += [f"- {md_code(e)}" for e in plan.errors]
-        out.append("")
-    if plan.refusals:
-        out += ["#### :no_entry: Refused", ""]
-        out += [f"- {md_text(r)}" for r in plan.refusals]
-        out.append("")
-    privileged = [c for c in plan.changes if is_privileged(c)]
-    if privileged:
-        out += ["#### :warning: Privileged changes", "", "| user | change |", "| --- | --- |"]
-        for change in privileged:
-            for line in change_lines(change):
-                out.append(f"| {md_code(change.user)} | {md_code(line)} |")
-        out.append("")
-    if plan.changes:
-        out += ["#### Changes", ""]
-        for user, changes in by_user(plan):
-            block = [printable(line) for change in changes for line in change_lines(change)]
-            fence = md_fence(block)
-            out += [f"<details open><summary><code>{md_html(user)}</code> will be "
-                    f"{verb(changes)} ({len(changes)})</summary>", "", f"{fence}diff"]
-            out.extend(block)
-            hidden = plan.unchanged.get(user, 0)
-            if hidden:
-                out.append(f"# ({hidden} unchanged field{'s' if hidden != 1 else ''} hidden)")
-            out += [fence, "", "</details>", ""]
-    out += _waiting(plan)
-    if plan.attribution:
-        out += ["#### Changed outside git", "", "| user | what | activity | by | at |",
-                "| --- | --- | --- | --- | --- |"]
-        out += [f"| {md_code(a['user'])} | {md_text(a['kind'])} {md_text(a['target'])} | "
-                f"{md_text(a['activity'])} | {md_text(a['by'])} | {md_text(a['at'])} |"
-                for a in plan.attribution]
-        out.append("")
-    out += _unmanaged(plan)
-    if plan.scheduled:
-        out += ["#### Scheduled", "", "| due | user | change |", "| --- | --- | --- |"]
-        for item in plan.scheduled:
-            target = f" {item.target}" if item.target else ""
-            out.append(f"| {md_text(item.due)} | {md_code(item.user)} | "
-                       f"{md_text(f'{item.op} {item.kind}{target}')} |")
-        out.append("")
-    if plan.notes:
-        out += ["#### Not manageable", ""]
-        out += [f"- {md_text(line)}" for line in collapsed_notes(plan)]
-        out.append("")
-    if plan.warnings:
-        out += ["#### Warnings", ""]
-        out += [f"- {md_text(w)}" for w in plan.warnings]
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(line for block in blocks(plan) for line in block.lines()).rstrip() + "\n"
 
 
-def _waiting(plan: Plan) -> list[str]:
-    if not plan.waiting:
-        return []
-    return ["#### :hourglass: Waiting for apply (git changed; the tenant is as the last "
-            "apply left it)", "", "| user | what | applied | commit |", "| --- | --- | --- | --- |",
-            *(f"| {md_code(w['user'])} | {md_text(w['kind'])} {md_text(w['target'])} | "
-              f"{md_text(w['appliedAt'])} | {md_text(str(w.get('commit') or '')[:12])} |"
-              for w in plan.waiting), ""]
+def blocks(plan: Plan, title: bool = True) -> list[Block]:
+    """The plan's blocks: its title (without it when `title` is false: a drift issue has
+    its own) and headline, then one block per section."""
+    head = ([f"### reconciler plan for {md_code(plan.tenant)}", ""] if title else []) + \
+        [f"**{md_text(summary_line(plan))}**", ""]
+    return [Block(head)] + [_block(section) for section in sections(plan)]
 
 
-def _unmanaged(plan: Plan) -> list[str]:
-    if not plan.unmanaged:
-        return []
-    return ["#### :bust_in_silhouette: Without a file (listed, never changed)", "",
-            *(f"- {':warning: ' if e['privileged'] else ''}{md_code(describe(e))}"
-              for e in plan.unmanaged), ""]
+def _block(section: Section) -> Block:
+    heading = f"#### {section.icon} {section.title}" if section.icon else \
+        f"#### {section.title}"
+    if section.users:
+        return Block([heading, ""], [_user(user) for user in section.users], section)
+    if section.columns:
+        names = [column.name for column in section.columns]
+        return Block([heading, "", "| " + " | ".join(c.header for c in section.columns) + " |",
+                      "|" + " --- |" * len(section.columns)],
+                     [[_cells(row, names)] for row in section.rows], section)
+    return Block([heading, ""], [[_bullet(row, section.verbatim)] for row in section.rows],
+                 section)
+
+
+def _cells(row: Row, names: list[bool]) -> str:
+    return "| " + " | ".join(md_code(cell) if name else md_text(cell)
+                             for cell, name in zip(row.cells, names, strict=True)) + " |"
+
+
+def _bullet(row: Row, verbatim: bool) -> str:
+    shown = md_code(row.cells[0]) if verbatim else md_text(row.cells[0])
+    return f"- {':warning: ' if row.flagged else ''}{shown}"
+
+
+def _user(user: UserChanges) -> list[str]:
+    block = [printable(line) for _heading, line in user.lines]
+    fence = md_fence(block)
+    out = [f"<details open><summary><code>{md_html(user.user)}</code> {user.fate} "
+           f"({user.count})</summary>", "", f"{fence}diff", *block]
+    if user.hidden:
+        out.append(f"# {user.hidden}")
+    return out + [fence, "", "</details>"]
+
+
+def _folded(line: str) -> str:
+    return line.replace("<details open>", "<details>", 1) if line.startswith("<details") \
+        else line
