@@ -132,6 +132,9 @@ def test_every_navigation_the_csdl_declares_for_a_directory_type_expands_or_is_r
             assert reply.status_code in (200, 400), (kind, name, reply.text)
             if reply.status_code == 400:
                 assert reply.json()["error"]["code"] == "ExpandNotSupported", (kind, name)
+            restricted = {f"microsoft.graph.{kind}/{name}", f"{collection}/{name}"}
+            if restricted & csdl.model().not_expandable:  # Capabilities.ExpandRestrictions
+                assert reply.status_code == 400, (kind, name)
 
 
 def test_member_of_owners_and_roles_expand_with_their_types(tenant):

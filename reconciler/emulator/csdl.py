@@ -51,6 +51,9 @@ class Model:
     functions: dict[str, list[tuple[str, bool]]]  # binding type full name -> (name, on coll.)
     entity_sets: dict[str, str]  # /users -> microsoft.graph.user
     singletons: set[str] = field(default_factory=set)  # /directory, /roleManagement, /me
+    # Capabilities.ExpandRestrictions: "type/navigation" (or "set/navigation" for an entity
+    # set's NonExpandableProperties) that may not be expanded
+    not_expandable: set[str] = field(default_factory=set)
 
     # types ------------------------------------------------------------------------------
     def type(self, name: str) -> StructuredType | None:
@@ -138,6 +141,7 @@ def model() -> Model:
     functions: dict[str, list[tuple[str, bool]]] = {}
     entity_sets: dict[str, str] = {}
     singletons: set[str] = set()
+    not_expandable: set[str] = set()
     for schema in root.iter(f"{_EDM}Schema"):
         namespace = schema.get("Namespace", "")
         alias = schema.get("Alias")
@@ -175,6 +179,8 @@ def model() -> Model:
                     bound, collection = _type_of(first.get("Type", ""))
                     functions.setdefault(qualified(bound), []).append(
                         (element.get("Name", ""), collection))
+            elif tag == "Annotations":
+                not_expandable |= _expand_restrictions(element, qualified)
             elif tag == "EntityContainer":
                 for child in element:
                     if child.tag.removeprefix(_EDM) in ("EntitySet", "Singleton"):
@@ -182,7 +188,26 @@ def model() -> Model:
                             child.get("EntityType") or child.get("Type") or "")
                     if child.tag.removeprefix(_EDM) == "Singleton":
                         singletons.add(child.get("Name", ""))
-    return Model(types, enums, functions, entity_sets, singletons)
+    return Model(types, enums, functions, entity_sets, singletons, not_expandable)
+
+
+def _expand_restrictions(element: ET.Element, qualified: Any) -> set[str]:
+    """The navigations an `<Annotations>` element's ExpandRestrictions rule out."""
+    target = element.get("Target", "")
+    out: set[str] = set()
+    for annotation in element.iter(f"{_EDM}Annotation"):
+        if annotation.get("Term") != "Org.OData.Capabilities.V1.ExpandRestrictions":
+            continue
+        for value in annotation.iter(f"{_EDM}PropertyValue"):
+            if value.get("Property") == "Expandable" and value.get("Bool") == "false" \
+                    and "/" in target:
+                kind, _, nav = target.rpartition("/")
+                out.add(f"{qualified(kind)}/{nav}")
+            if value.get("Property") == "NonExpandableProperties":
+                entity_set = target.rpartition("/")[2]
+                out |= {f"{entity_set}/{path.text}" for path in
+                        value.iter(f"{_EDM}NavigationPropertyPath") if path.text}
+    return out
 
 
 # validation ----------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ query-parameter known issues, "List manager"):
   "The result of parsing $expand contained at least 2 items, but the maximum allowed is 1.");
 - the name must be a navigation property the CSDL declares for the type (a structural
   property or an unknown name: 400), and one the directory serves: relationships to other
-  directory objects, appRoleAssignments/appRoleAssignedTo and open extensions. Outlook-,
-  OneDrive- or Teams-backed ones (events, messages, photo, drive, ...) answer 400
-  `ExpandNotSupported` "Expand is not allowed for property 'Photo' according to the entity
-  schema.";
+  directory objects, appRoleAssignments/appRoleAssignedTo and open extensions, unless the
+  CSDL's Capabilities.ExpandRestrictions rule it out (acceptedSenders, users/permissionGrants);
+  the others (events, messages, photo, drive, ...) answer 400 `ExpandNotSupported` "Expand is
+  not allowed for property 'Photo' according to the entity schema.";
 - an expanded collection holds at most 20 objects (100 for registeredDevices) and has no
   @odata.nextLink (`expand_items_max` in limits.py); the page of the collection being expanded
   holds at most 100 objects (`odata.directory_page_size`);
@@ -89,15 +89,21 @@ def directory_type(type_name: str | None) -> bool:
     return bool(type_name) and csdl.model().is_a(type_name or "", "directoryObject")
 
 
-def expandable(type_name: str, navigation: str) -> bool:
-    """Whether the directory serves `$expand` of this relationship (see module docstring)."""
-    nav = csdl.model().navigations(type_name).get(navigation)
-    if nav is None:
+def expandable(type_name: str, navigation: str, entity_set: str = "") -> bool:
+    """Whether the directory serves `$expand` of this relationship: not ruled out by the
+    CSDL's ExpandRestrictions (on the type, a base type or the entity set), and one the
+    directory keeps (see module docstring)."""
+    model = csdl.model()
+    nav = model.navigations(type_name).get(navigation)
+    if nav is None or f"{entity_set}/{navigation}" in model.not_expandable or any(
+            f"{kind.name}/{navigation}" in model.not_expandable
+            for kind in model.chain(type_name)):
         return False
     return navigation in _DIRECTORY_SERVED or directory_type(nav.type)
 
 
-def parse(request: Request, type_name: str, single: bool) -> Expansion | None:
+def parse(request: Request, type_name: str, single: bool,
+          entity_set: str = "") -> Expansion | None:
     """The request's `$expand` on a path of `type_name`, checked; None without one."""
     text = request.query.get("$expand", "")
     if not text:
@@ -116,7 +122,7 @@ def parse(request: Request, type_name: str, single: bool) -> Expansion | None:
                               "property or complex property. Only navigation properties can "
                               "be expanded.")
         raise _not_found(name, type_name)
-    if not expandable(type_name, name):
+    if not expandable(type_name, name, entity_set):
         raise GraphError(400, "ExpandNotSupported", f"Expand is not allowed for property "
                          f"'{name[:1].upper()}{name[1:]}' according to the entity schema.")
     expansion = Expansion(name, nav.type, nav.collection)
@@ -176,7 +182,8 @@ def prepare(request: Request) -> Expansion | None:
     if request.method != "GET" or not directory_type(path_type) or \
             getattr(request, "count_segment", False):
         return None
-    return parse(request, path_type, single=not getattr(request, "path_collection", True))
+    entity_set = request.path.removeprefix("/v1.0/").split("/")[0]
+    return parse(request, path_type, not getattr(request, "path_collection", True), entity_set)
 
 
 def apply(em: Emulator, request: Request, expansion: Expansion, response: Response) -> Response:
