@@ -216,3 +216,38 @@ def test_a_change_left_out_of_delta_by_lag_comes_in_the_next_round():
     time.sleep(0.35)
     later = send(em, "GET", now["@odata.deltaLink"].split("/v1.0")[1], None, {}).json()
     assert ids <= {u["id"] for u in now["value"]} | {u["id"] for u in later["value"]}
+
+
+def _transitive_reads_until_throttled(em: Emulator, group: str) -> int:
+    """GET transitiveMembers costs 5 resource units; how many succeed before the 429."""
+    for count in range(3000):
+        if send(em, "GET", f"/groups/{group}/transitiveMembers", None, {}).status_code == 429:
+            return count
+    raise AssertionError("never throttled")
+
+
+def _new_user(em: Emulator, n: int) -> str:
+    reply = send(em, "POST", "/users", {
+        "accountEnabled": True, "displayName": f"New {n}", "mailNickname": f"new{n}",
+        "userPrincipalName": f"new{n}@contoso.com",
+        "passwordProfile": {"password": "Xy!9aPassw0rd"}}, {})
+    assert reply.status_code == 201, reply.text
+    return reply.json()["id"]
+
+
+def test_the_resource_unit_budget_follows_the_tenant_size_band_as_users_come_and_go():
+    """Throttling limits: small (<50 users) 3,500, medium (50-500) 5,000 RU per 10 s."""
+    spec = "latency=0,perobject=0,lag=0,ruwindow=100000s"
+    seed = generate_seed(users=49, groups=1, memberships=0, seed=5)
+    small = make(spec, seed=seed)
+    group = small.store.list_objects("group")[0]["id"]
+    assert _transitive_reads_until_throttled(small, group) == 700  # 3,500 / 5
+
+    grown = make(spec, seed=seed)
+    _new_user(grown, 1)  # the 50th user: the tenant is now medium
+    assert _transitive_reads_until_throttled(grown, group) == (5000 - 1) // 5
+
+    shrunk = make(spec, seed=seed)
+    new = _new_user(shrunk, 2)
+    assert send(shrunk, "DELETE", f"/users/{new}", None, {}).status_code == 204
+    assert _transitive_reads_until_throttled(shrunk, group) == (3500 - 2) // 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -25,6 +26,8 @@ from reconciler.emulator.wire import (  # noqa: F401 - DroppedConnection re-expo
 )
 
 DEFAULT_TENANT_ID = "3f2b8c1e-5d4a-4e7b-9c1f-2a6d8e0b7c45"
+# Writes that can change how many users the tenant has (its throttling size band).
+_USER_COUNT = re.compile(r"^/v1\.0/(users|invitations|directory/deletedItems)(/|$)")
 
 
 def _routes() -> Router:
@@ -188,6 +191,8 @@ class Emulator:
             response.headers.setdefault(name, value)
         response.headers.setdefault("request-id", request.request_id)
         if write and 200 <= response.status < 300:
+            if request.method in ("POST", "DELETE") and _USER_COUNT.match(request.path):
+                self.throttle.resize(self.store.count_objects("user"))
             self.faults.after_commit(request, inner)
         return response
 

@@ -1,7 +1,8 @@
 """Graph's throttling per service, as token buckets (limits.py names the figures).
 
 - Identity and access: resource units per app and tenant (3,500 / 5,000 / 8,000 per 10 s by
-  tenant size), writes per app and tenant (3,000 per 150 s) and per tenant (18,000 per 5 min).
+  tenant size, recomputed when users created or deleted move the tenant to another band),
+  writes per app and tenant (3,000 per 150 s) and per tenant (18,000 per 5 min).
 - Outlook (mailboxSettings, calendar, photo, ...): 10,000 requests per 10 min and 4 requests
   in flight per app and mailbox.
 - Identity and access reports (auditLogs): 5 requests per 10 s per app and tenant.
@@ -105,6 +106,21 @@ class Throttle:
         self.outlook: dict[str, Bucket] = {}
         self.in_flight: dict[str, int] = {}
         self.enabled = limits.throttling or bool(faults.budget or faults.write_budget)
+
+    def resize(self, users: int) -> None:
+        """Recompute the resource-unit budget for a tenant of `users` users: Graph's budget
+        follows the tenant's size band (<50, 50-500, >500 users), so creating or deleting
+        users across a band boundary changes it. Units already spent stay spent."""
+        if self.faults.budget:
+            return
+        capacity = self.limits.ru_budget(users)
+        with self.lock:
+            if capacity == self.ru.capacity:
+                return
+            self.ru.refill(time.monotonic())
+            spent = self.ru.capacity - self.ru.level
+            self.ru.capacity = capacity
+            self.ru.level = min(float(capacity), max(0.0, capacity - spent))
 
     def charge(self, request: Request, write: bool) -> tuple[int, dict[str, str]]:
         """(resource units, headers to add); raises Graph's 429 when a bucket is empty."""
