@@ -175,8 +175,11 @@ def plan(tenant_dir: Path, users: tuple[str, ...], fmt: str, out: Path | None,
               help="Apply this saved plan; refused if the tenant moved since it was made.")
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--password-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write generated passwords here (mode 0600) instead of showing them once "
-                   "on the terminal.")
+              help="Where generated secrets go (new users' initial passwords, resets, "
+                   "Temporary Access Passes): FILE (0600, appended) instead of once on the "
+                   "terminal; with credentials.recipients, FILE.age encrypted to them (X.age "
+                   "requires recipients). In the tenant folder, the folder holding it, the "
+                   "working directory or $RUNNER_TEMP; never through a symlink.")
 def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
           password_out: Path | None) -> int:
     """Carry out the plan for TENANT_DIR: a saved one, or a fresh one after confirmation.
@@ -193,7 +196,7 @@ def apply(tenant_dir: Path, plan_file: Path | None, auto_approve: bool,
     from reconciler.reconcile import apply_saved, run_apply, run_plan
 
     def work() -> int:
-        secrets = _secret_destination(password_out)  # opened now: unwritable stops all
+        secrets = _secret_destination(password_out, tenant_dir)  # unusable: stops all
         if plan_file is not None:
             saved = load(plan_file)
             click.echo(_render(saved, "text"), nl=False)
@@ -231,21 +234,36 @@ def _confirmed() -> bool:
     return answer.strip() == "yes"
 
 
-def _secret_destination(out: Path | None) -> Any:
-    """Generated secrets go to a 0600 file, or once to a terminal; never into a log."""
-    from reconciler.apply.secrets import Secrets
+def _secret_destination(out: Path | None, tenant_dir: Path) -> Any:
+    """Generated secrets go to the age file (credentials.recipients), a 0600 file, or once
+    to a terminal; never into a log. Checked now: an unusable one stops all."""
+    import os
 
-    show = (lambda line: click.echo(line)) if out is None and sys.stdout.isatty() else None
-    secrets = Secrets(out, show)
-    secrets.open()
+    from reconciler.apply.secrets import Secrets
+    from reconciler.desired.loader import load_config
+
+    show = (lambda line: say(line, err=False)) if out is None and sys.stdout.isatty() else None
+    # a secrets file lies in the tenant folder, the folder holding it, the working
+    # directory or $RUNNER_TEMP (GitHub's per-job temporary folder)
+    runner = os.environ.get("RUNNER_TEMP")
+    roots = [tenant_dir, tenant_dir.absolute().parent, Path.cwd()] + \
+        ([Path(runner)] if runner else [])
+    secrets = Secrets(out, show, roots=roots)
+    secrets.encrypt_to(load_config(tenant_dir).recipients, tenant_dir)
+    secrets.check()
     return secrets
 
 
 def _report_secrets(secrets: Any) -> None:
     secrets.close()
-    if secrets.delivered and secrets.path is not None:
-        say(f"Wrote {len(secrets.delivered)} generated secret(s) to {printable(secrets.path)} "
-            "(mode 0600), each before the request that set it.")
+    if secrets.delivered and (secrets.path is not None or secrets.sealed is not None):
+        say(f"Wrote {len(secrets.delivered)} generated secret(s) to "
+            f"{printable(secrets.where)}, each before the request that set it.")
+    if secrets.unseen:
+        say(f"{secrets.unseen} new user(s) got an initial password nobody has seen (no "
+            "secret destination): hand over access with an issueTemporaryAccessPass or "
+            "resetPassword action, or pass --password-out / set credentials.recipients next "
+            "time.")
 
 
 def _report_outcomes(outcomes: list) -> int:
@@ -272,7 +290,10 @@ def _report_outcomes(outcomes: list) -> int:
 @click.option("--apply-due", is_flag=True,
               help="Also carry out the changes whose schedule has come (from, until, "
                    "signIn.blockAt), if policy.scheduled.applyDue allows it.")
-def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -> int:
+@click.option("--password-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --apply-due: where generated secrets go, as for apply.")
+def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool,
+          password_out: Path | None) -> int:
     """Report how the live tenant differs from TENANT_DIR (a plan that is not applied).
 
     Exit status: 0 no drift, 2 drift found (or, under policy.unmanagedUsers: report, a
@@ -291,6 +312,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
     from reconciler.reconcile import attribute_drift, run_plan
 
     def work() -> int:
+        secrets = _secret_destination(password_out, tenant_dir) if apply_due else None
         run = run_plan(tenant_dir, users, writable=apply_due, progress=report_progress)
         try:
             run.plan.attribution = attribute_drift(run, clock.now())
@@ -299,7 +321,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
                 _report_blockers(run.plan, fmt)
                 return EXIT_ERROR
             if apply_due and any(c.due for c in run.plan.changes):
-                return _apply_due(run)
+                return _apply_due(run, secrets)
             flagged = any(alarming(e) for e in run.plan.unmanaged)
             return EXIT_CHANGES if run.plan.has_changes or flagged else EXIT_OK
         finally:
@@ -308,7 +330,7 @@ def drift(tenant_dir: Path, users: tuple[str, ...], fmt: str, apply_due: bool) -
     return guarded(work)
 
 
-def _apply_due(run: Any) -> int:
+def _apply_due(run: Any, secrets: Any) -> int:
     """Carry out only the changes whose schedule has come; the rest stays drift."""
     from reconciler.reconcile import apply_due, due_run
 
@@ -322,7 +344,8 @@ def _apply_due(run: Any) -> int:
         _report_blockers(due.plan, "text")
         return EXIT_ERROR
     say(f"Carrying out {len(due.changes)} due change(s).")
-    code = _report_outcomes(apply_due(run, due, progress=report_progress).outcomes)
+    code = _report_outcomes(apply_due(run, due, report_progress, secrets).outcomes)
+    _report_secrets(secrets)
     if code == EXIT_OK and due.rest:
         say(f"{due.rest} other difference(s) remain: drift to review in git.")
     return code if code != EXIT_OK else (EXIT_CHANGES if due.rest else EXIT_OK)

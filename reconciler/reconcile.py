@@ -11,7 +11,7 @@ from reconciler import clock
 from reconciler.apply.applier import apply_changes
 from reconciler.apply.context import ApplyContext
 from reconciler.apply.lock import lock_tenant
-from reconciler.apply.secrets import Secrets
+from reconciler.apply.secrets import Secrets, makes_secret
 from reconciler.apply.stale import listing, moved_facts, protected_changes, unplanned_changes
 from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
@@ -112,6 +112,8 @@ def run_apply(run: PlanRun, progress: Progress = lambda _m: None,
                        secrets=secrets or Secrets())
     if run.connection.lock is not None:
         ctx.guard = run.connection.lock.check  # no write after the lock is lost
+    if any(makes_secret(change) for change in run.plan.changes):
+        ctx.secrets.open()  # made before anything is sent: one that cannot be stops all
     trail = Trail(config.audit_file, config.domain, config.folder, clock.now)
     ctx.on_outcome.append(trail.write)  # each outcome on disk as soon as it is known
     try:
@@ -249,7 +251,7 @@ def due_run(run: PlanRun) -> DueRun:
     return DueRun(due, len(run.plan.changes) - len(due), allowed, subset)
 
 
-def apply_due(run: PlanRun, due: DueRun, progress: Progress = lambda _m: None
-              ) -> ApplyContext:
+def apply_due(run: PlanRun, due: DueRun, progress: Progress = lambda _m: None,
+              secrets: Secrets | None = None) -> ApplyContext:
     """Carry out only the due changes (the caller has checked `allowed` and refusals)."""
-    return run_apply(replace(run, plan=due.plan), progress)
+    return run_apply(replace(run, plan=due.plan), progress, secrets)

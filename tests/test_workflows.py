@@ -89,7 +89,9 @@ def test_apply_applies_the_reviewed_artifact_behind_the_environment_and_reports_
     assert "audit-${{ steps.name.outputs.slug }}" in names
     assert "credentials-${{ steps.name.outputs.slug }}" in names
     uploads = [s["with"]["path"] for s in apply["steps"] if "upload-artifact" in s.get("uses", "")]
-    assert "${{ runner.temp }}/credentials/*.age" in uploads  # never a plaintext password
+    # the very file apply encrypts to credentials.recipients (X.age is never plaintext)
+    assert "${{ runner.temp }}/credentials/passwords.age" in uploads
+    assert '--password-out "$RUNNER_TEMP/credentials/passwords.age"' in script
     report = "\n".join(s.get("run", "") for s in jobs["report"]["steps"])
     assert "ci report" in report and "--commit" in report
     assert "id-token" not in jobs["report"]["permissions"]

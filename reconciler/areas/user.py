@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import ALREADY, APPLIED, SKIPPED, Write
@@ -12,6 +13,7 @@ from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.areas.profile import PROFILE_ORDER
 from reconciler.areas.values import to_graph
 from reconciler.graph import requests as api
+from reconciler.graph.errors import GraphError, UnreachableError
 from reconciler.live.reads import Collection
 from reconciler.plan.change import SENSITIVE
 from reconciler.plan.facts import FactKind
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 INVITE_REDIRECT = "https://myapplications.microsoft.com"
 PASSWORD_LENGTH = 24
+CLOCK_SKEW = timedelta(seconds=2)  # between this machine's clock and the directory's
 
 
 def reads(user: DesiredUser) -> set[Read]:
@@ -155,18 +158,49 @@ def _create(ctx: ApplyContext, change: Change) -> None:
         elif result.ok:
             ctx.ids[change.user.lower()] = _find(ctx, change.user) or ""
         return
+    password = generate_password()
+    at = datetime.now(UTC)
+    delivered = _deliver(ctx, change.user, password)  # on disk before the request is sent
     body = {**detail["body"], "passwordProfile": {
-        "password": generate_password(), "forceChangePasswordNextSignIn": True}}
+        "password": password, "forceChangePasswordNextSignIn": True}}
     result = ctx.send(Write([change], api.create_user(body),
                             recheck=lambda: bool(_find(ctx, change.user)),
                             already=lambda e: e.says("already exists")))
     if not result.ok:
+        if delivered is not None and not result.unknown:  # refused: that password is not set
+            ctx.secrets.retract(delivered, f"the creation failed ({result.error})")
         return
     user_id = result.body.get("id") if isinstance(result.body, dict) else None
-    user_id = user_id or _find(ctx, change.user)
+    if user_id is None:  # a lost reply or "already exists": ours only if created since `at`
+        user_id = _find(ctx, change.user)
+        if delivered is not None and user_id and not _created_since(ctx, user_id, at):
+            ctx.secrets.retract(delivered, f"{change.user} already existed; its password "
+                                "is the one set when it was created")
     if user_id:
         ctx.ids[change.user.lower()] = user_id
         ctx.graph.sender.created.add(user_id)
+
+
+def _deliver(ctx: ApplyContext, upn: str, password: str) -> int | None:
+    """A new user's initial password, to the run's secret destination (None: there is
+    none, and the password is set without anybody ever seeing it)."""
+    if not ctx.secrets.available:
+        ctx.secrets.unseen += 1
+        return None
+    return ctx.secrets.deliver(upn, "initial password", password)
+
+
+def _created_since(ctx: ApplyContext, user_id: str, at: datetime) -> bool:
+    """Whether the directory created this user at or after `at` (so with our password),
+    give or take CLOCK_SKEW; unknown (unreadable) counts as ours: a delivered password is
+    never retracted on doubt."""
+    try:
+        created = ctx.graph.get(f"/users/{user_id}", {"$select": "id,createdDateTime"})
+        stamp = datetime.fromisoformat(str(created.get("createdDateTime")).replace("Z",
+                                                                                    "+00:00"))
+    except (GraphError, UnreachableError, ValueError):
+        return True
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)) >= at - CLOCK_SKEW
 
 
 def apply_creates(ctx: ApplyContext, changes: list[Change]) -> None:

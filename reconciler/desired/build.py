@@ -52,6 +52,7 @@ def build_tenant_config(
         concurrency=(data.get("graph") or {}).get("concurrency", model.DEFAULT_CONCURRENCY),
         defaults=dict(data.get("defaults") or {}),
         settings=dict(data.get("settings") or {}),
+        recipients=tuple((data.get("credentials") or {}).get("recipients") or ()),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler.desired.age import parse_recipient
 from reconciler.desired.confine import inside
 from reconciler.desired.dates import parse_instant
 from reconciler.desired.model import DesiredUser, TenantConfig, Window
@@ -20,12 +21,25 @@ def check_tenant_config(config: TenantConfig) -> list[Problem]:
         problems.append(config.source.problem(("audit", "file"), (
             "must name a file inside the tenant folder, not a symlink (no `..`, no absolute "
             "path out of it)")))
+    problems += _recipients(config)
     if config.auth_method == "none" and not config.graph_url.startswith(LOOPBACK_PREFIXES):
         problems.append(config.source.problem(
             ("auth", "method"),
             "none is accepted only for an emulator (graph.url emulator:<file> or a "
             "loopback http://127.0.0.1:<port>)",
         ))
+    return problems
+
+
+def _recipients(config: TenantConfig) -> list[Problem]:
+    problems = []
+    for n, text in enumerate(config.recipients):
+        try:
+            parse_recipient(text)
+        except ValueError as exc:
+            problems.append(config.source.problem(("credentials", "recipients", n), (
+                f"{text!r} is not an age recipient ({exc}): give the public key `age-keygen` "
+                "printed, age1 followed by 58 letters and digits")))
     return problems
 
 

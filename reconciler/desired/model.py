@@ -188,6 +188,7 @@ class TenantConfig:
     defaults: dict[str, Any] = field(default_factory=dict)  # merged under every user file
     settings: dict[str, Any] = field(default_factory=dict)  # tenant-wide (settings area)
     write_client_id: str | None = None  # the write app (apply); None: client_id does both
+    recipients: tuple[str, ...] = ()  # credentials.recipients: age recipients of secrets
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -107,6 +109,7 @@ def create_user(em: Emulator, request: Request) -> Response:
     user["creationType"] = None
     user["passwordProfile"] = None  # write-only: never returned
     em.store.put_object("user", user, created=time.time())
+    remember_password(em, user["id"], body["passwordProfile"])
     em.audit(request, "Add user", user_target(user), {"AccountEnabled": (None, user[
         "accountEnabled"]), "DisplayName": (None, user["displayName"])})
     body_out = {"@odata.context": f"{request.origin}/v1.0/$metadata#users/$entity",
@@ -141,6 +144,8 @@ def update_user(em: Emulator, request: Request, key: str) -> Response:
         merged["passwordProfile"] = None
     user.update(merged)
     em.store.put_object("user", user)
+    if "passwordProfile" in body:
+        remember_password(em, user["id"], body["passwordProfile"])
     activity = "Reset user password" if "passwordProfile" in body else "Update user"
     em.audit(request, activity, user_target(user), changed)
     return Response.empty()
@@ -190,6 +195,18 @@ def _check_password(profile: Any) -> None:
     if password is not None and not password_meets_complexity(password):
         raise bad_request("The specified password does not comply with password complexity "
                           "requirements. Please provide a different password.")
+
+
+def remember_password(em: Emulator, user_id: str, profile: Any) -> None:
+    """What the service keeps of a password: a salted hash, never the password (an item no
+    route serves; tests check a delivered password against it, as a sign-in would)."""
+    password = (profile or {}).get("password") if isinstance(profile, dict) else None
+    if password is None:
+        return
+    salt = secrets.token_hex(8)
+    em.store.put_item(user_id, "credential", "password", {
+        "salt": salt, "sha256": hashlib.sha256((salt + password).encode()).hexdigest(),
+        "at": em.now_text()})
 
 
 @router.route("DELETE", V1 + "/users/{key}")
