@@ -127,3 +127,23 @@ def test_a_kind_no_area_declares_fails_loudly_naming_it(where):
     for render in (render_text, render_markdown):
         with pytest.raises(KeyError, match="change kind 'mystery'"):
             render(plan)
+
+
+def test_no_section_lets_a_hostile_value_reach_the_terminal_or_the_comment():
+    hostile = "Ops\x1b[2J\u202egnp.exe\n::set-output"
+    plan = _every_section()
+    plan.changes.append(Change(USER, "directoryRole", "add", hostile, None, hostile))
+    plan.notes.append(Note(USER, "group", hostile, hostile))
+    plan.scheduled.append(Scheduled(USER, "group", "add", hostile, "2027-01-01T00:00:00Z"))
+    plan.attribution.append({"user": USER, "kind": "group", "target": hostile, "by": hostile,
+                             "at": "t", "activity": hostile})
+    plan.waiting.append({"user": USER, "kind": "group", "target": hostile, "appliedAt": "t"})
+    plan.unmanaged.append({"principal": hostile, "type": "user", "id": "h", "roles": [hostile],
+                           "roleAssignableGroups": [], "privileged": True})
+    plan.warnings.append(hostile)
+    plan.refusals.append(hostile)
+    text, markdown = render_text(plan), render_markdown(plan)
+    for shown in (text, markdown):
+        assert "\x1b" not in shown and "\u202e" not in shown
+        assert not any(line.lstrip().startswith("::") for line in shown.splitlines())
+    assert text.count("Ops\\x1b[2J\\u202egnp.exe\\n::set-output") >= 8  # shown, visibly
