@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.emulator import expand, identity, odata, paths
+from reconciler.emulator import bodies, expand, identity, odata, paths
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import Limits
 from reconciler.emulator.store import Store
@@ -174,6 +174,7 @@ class Emulator:
                              f"Resource not found for the segment '{request.path.split('/')[-1]}'.")
         handler, params = found
         expansion = expand.prepare(request)
+        bodies.check(request)
         with self.store.transaction():
             response = handler(self, request, **params)
             if expansion is not None:

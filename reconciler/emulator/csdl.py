@@ -306,5 +306,14 @@ def _scalar_problems(item: Any, type_name: str, where: str) -> list[str]:
     return [f"{where}: unknown type {type_name}"]
 
 
+def scalar_conforms(item: Any, type_name: str) -> bool:
+    """Whether a JSON string is in the lexical form of an Edm type (Guid, DateTimeOffset,
+    Date, TimeOfDay, Duration); other types are judged by their JSON kind alone."""
+    forms = {"Edm.Guid": _GUID, "Edm.DateTimeOffset": _DATE_TIME, "Edm.Date": _DATE,
+             "Edm.TimeOfDay": _TIME, "Edm.Duration": _DURATION}
+    form = forms.get(type_name)
+    return form is None or not isinstance(item, str) or bool(form.match(item))
+
+
 def enum_members(name: str) -> list[str]:
     return model().enums.get(full_name(name), [])

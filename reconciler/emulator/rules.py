@@ -53,6 +53,17 @@ def group_properties() -> frozenset[str]:
     return frozenset(model.properties("group")) | frozenset(model.navigations("group"))
 
 
+# "group resource type": the properties it marks read-only (computed by the directory or
+# mastered on-premises); a create or update naming one is refused.
+GROUP_READ_ONLY = frozenset({
+    "id", "createdDateTime", "deletedDateTime", "expirationDateTime", "renewedDateTime",
+    "mail", "proxyAddresses", "securityIdentifier", "onPremisesDomainName",
+    "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesProvisioningErrors",
+    "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+    "assignedLicenses", "hasMembersWithLicenseErrors", "licenseProcessingState",
+})
+READ_ONLY_MESSAGE = "Property '{}' is read-only and cannot be set."
+
 # "Update user", remarks: properties an on-premises synchronised user masters in AD.
 SYNC_MASTERED = frozenset({
     "accountEnabled", "businessPhones", "city", "companyName", "country", "department",

@@ -16,7 +16,9 @@ from reconciler.emulator.routes.common import (
     ref_id,
 )
 from reconciler.emulator.rules import (
+    GROUP_READ_ONLY,
     GROUP_REQUIRED_ON_CREATE,
+    READ_ONLY_MESSAGE,
     SYNC_MASTERED_MESSAGE,
     group_kind,
     group_properties,
@@ -58,6 +60,8 @@ def create_group(em: Emulator, request: Request) -> Response:
                               "'Group'.")
     known = group_properties()
     for name in body:
+        if name in GROUP_READ_ONLY:
+            raise bad_request(READ_ONLY_MESSAGE.format(name))
         if name not in known and not name.startswith("@"):
             raise bad_request(f"Property '{name}' does not exist as a declared property or "
                               "extension property.")
@@ -160,7 +164,9 @@ def update_group(em: Emulator, request: Request, key: str) -> Response:
                               f"limit of {MAX_BIND} per request.")
         _add_members(em, request, group, [ref_id(b) for b in binds])
     for name in body:
-        if name not in group_properties() or name in ("id", "members", "createdDateTime"):
+        if name in GROUP_READ_ONLY:
+            raise bad_request(READ_ONLY_MESSAGE.format(name))
+        if name not in group_properties() or name == "members":
             raise bad_request(f"Property '{name}' does not exist as a declared property or "
                               "extension property.")
     if body:

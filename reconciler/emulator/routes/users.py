@@ -168,7 +168,12 @@ def _merged(user: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_writable(body: dict[str, Any]) -> None:
+    """"Update user": only its writable properties. A directory extension property
+    (`extension_{appId}_{name}`) needs registering on an application first, which the
+    emulated tenant has none of: Graph's "not available" answer."""
     for name in body:
+        if name.startswith("extension_"):
+            raise bad_request(f"The following extension properties are not available: {name}.")
         if name in user_read_only():
             raise bad_request(f"Property '{name}' is read-only and cannot be set.")
         if name not in USER_WRITABLE and not name.startswith("@"):
