@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from reconciler.apply.context import ALREADY, APPLIED, FAILED, SKIPPED, UNKNOWN
@@ -18,6 +18,7 @@ from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.state_extension import write_state
 from reconciler.areas.user import INVITE_REDIRECT, generate_password
 from reconciler.graph import requests as api
+from reconciler.graph import workplace_requests as workplace
 from reconciler.graph.errors import GraphError, UnreachableError
 from reconciler.live.reads import PerUser
 from reconciler.plan.change import SENSITIVE
@@ -57,6 +58,15 @@ def _refusal(action: Action, user: DesiredUser, live: LiveUser | None) -> str | 
                "in its home tenant"
     if action.do == "resendInvitation" and not guest:
         return "resendInvitation applies to guests (profile.userType: Guest)"
+    if action.do == "issueTemporaryAccessPass" and guest:
+        return "a guest signs in with its home identity; a Temporary Access Pass is for " \
+               "members of this tenant"
+    if action.do == "issueTemporaryAccessPass" and action.start_date_time:
+        start = _instant(action.start_date_time)
+        end = start + timedelta(minutes=action.lifetime_minutes or 0) if start else None
+        if end is not None and action.lifetime_minutes and end <= datetime.now(UTC):
+            return (f"startDateTime {action.start_date_time} plus {action.lifetime_minutes} "
+                    "minutes is already past: the pass would never be usable")
     if action.password_from:
         variable = action.password_from.removeprefix("env:")
         if not os.environ.get(variable):
@@ -81,11 +91,19 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
         if action.do == "resetPassword":
             detail.update(forceChange=action.force_change, passwordFrom=action.password_from)
             after["password"] = SENSITIVE
+        if action.do == "issueTemporaryAccessPass":
+            options = {"lifetimeMinutes": action.lifetime_minutes,
+                       "isUsableOnce": action.is_usable_once,
+                       "startDateTime": action.start_date_time}
+            detail.update(options)
+            after.update({k: v for k, v in options.items() if v is not None},
+                         temporaryAccessPass=SENSITIVE)
         if action.do == "resendInvitation":  # the invited address, known before the guest is
             detail["email"] = user.profile.get("mail") or (live.props.get("mail") if live
                                                            else None)
         ctx.add(user, "action", "invoke", f"{action.do} ({action.id})", None, after,
-                apply=detail, facts=[f"actions:{live.id}"] if live else [])
+                apply=detail, facts=[f"actions:{live.id}"] if live else [],
+                note=_pass_note(action) if action.do == "issueTemporaryAccessPass" else None)
 
 
 # Exactly once: the intent (id, what, when) is recorded on the user before the action is
@@ -96,6 +114,16 @@ _EVIDENCE = {  # the property the service stamps when the action takes effect
     "revokeSessions": "signInSessionsValidFromDateTime",
     "resendInvitation": "externalUserStateChangeDateTime",
 }
+
+
+def _pass_note(action: Action) -> str:
+    """What the plan says of a pass (never the pass: Graph makes it when it is issued)."""
+    lifetime = f"{action.lifetime_minutes} min" if action.lifetime_minutes else \
+        "the policy's default lifetime"
+    use = {True: "usable once", False: "reusable", None: "use as the policy says"}[
+        action.is_usable_once]
+    start = f"from {action.start_date_time}" if action.start_date_time else "usable at once"
+    return f"{lifetime}, {use}, {start}; replaces any pass the user has"
 
 
 def pending_of(live: LiveUser | None) -> dict[str, dict[str, Any]]:
@@ -183,6 +211,8 @@ def _once(ctx: ApplyContext, change: Change, record: _Record) -> str:
     action_id, do = change.apply["id"], change.apply["do"]
     if action_id in record.done:
         return ALREADY
+    if do == "issueTemporaryAccessPass":
+        return issue_pass(ctx, change, record)
     earlier = record.pending.get(action_id)
     if earlier is not None and landed(ctx, do, record.user_id, earlier):
         record.finish(action_id)  # a lost reply or a killed run: it did take effect
@@ -209,6 +239,101 @@ def _once(ctx: ApplyContext, change: Change, record: _Record) -> str:
     return APPLIED
 
 
+def issue_pass(ctx: ApplyContext, change: Change, record: _Record) -> str:
+    """A Temporary Access Pass, issued once and delivered once. The service makes the pass
+    and returns it only in its reply, so it is delivered (flushed) as soon as the reply
+    arrives. A user has at most one pass and a new one replaces the old, so a pass whose
+    reply was lost (never seen, never delivered) is replaced by sending again; so is one an
+    interrupted run issued (found created since its recorded intent)."""
+    action_id, detail = change.apply["id"], change.apply
+    if not ctx.secrets.available:
+        raise SecretDestinationError(f"Temporary Access Pass ({action_id}) for {change.user} "
+                                     "not issued: no destination for it (stdout is not a "
+                                     "terminal); pass --password-out FILE or set "
+                                     "credentials.recipients")
+    problem = tap_policy_problem(ctx, record.user_id, detail)
+    if problem:
+        raise ActionRefused(problem)
+    earlier = record.pending.get(action_id)
+    replaced = _passes_since(ctx, record.user_id, earlier) if earlier else []
+    record.intend(action_id, "issueTemporaryAccessPass")
+    body = {graph: detail[mine] for mine, graph in (("lifetimeMinutes", "lifetimeInMinutes"),
+                                                    ("isUsableOnce", "isUsableOnce"),
+                                                    ("startDateTime", "startDateTime"))
+            if detail.get(mine) is not None}
+    request = workplace.issue_temporary_access_pass(record.user_id, body)
+    result = ctx.graph.write(request.method, request.path, request.body)  # lost: send again
+    if result.unknown:
+        return UNKNOWN
+    if result.error is not None:
+        raise result.error
+    reply = result.body if isinstance(result.body, dict) else {}
+    if not reply.get("temporaryAccessPass"):
+        raise GraphError(0, "NoPass", "the reply carried no temporaryAccessPass")
+    ctx.secrets.deliver(change.user, _pass_label(action_id, reply),
+                        str(reply["temporaryAccessPass"]))
+    try:
+        record.finish(action_id)
+    except (GraphError, UnreachableError):
+        pass  # issued and delivered; the next apply finds a pass since the intent
+    if replaced:
+        ctx.progress(f"{change.user}: replaced the pass an interrupted run issued at "
+                     f"{replaced[0]} (the newest delivered pass is the one in force)")
+    return APPLIED
+
+
+def _pass_label(action_id: str, reply: dict[str, Any]) -> str:
+    once = "usable once" if reply.get("isUsableOnce") else "reusable"
+    return (f"Temporary Access Pass ({action_id}; from {reply.get('startDateTime')}, "
+            f"{reply.get('lifetimeInMinutes')} min, {once})")
+
+
+def _passes_since(ctx: ApplyContext, user_id: str, intent: dict[str, Any]) -> list[str]:
+    """createdDateTime of the user's passes made since `intent` (an interrupted run's)."""
+    since = _instant(intent.get("at"))
+    passes = ctx.graph.list(workplace.list_temporary_access_passes(user_id).path)
+    stamps = [p.get("createdDateTime") for p in passes]
+    return [s for s in stamps if since is not None and (_instant(s) or since) >= since]
+
+
+class ActionRefused(RuntimeError):
+    """The tenant's policy would refuse this action: nothing is sent."""
+
+
+def tap_policy_problem(ctx: ApplyContext, user_id: str, detail: dict[str, Any]) -> str | None:
+    """What in the tenant's Temporary Access Pass policy refuses this pass, or None. Read
+    before sending (Policy.Read.AuthenticationMethod); unreadable: Graph decides."""
+    try:
+        rules = ctx.graph.get(workplace.temporary_access_pass_policy().path)
+    except GraphError:
+        return None
+    where = "the tenant's Temporary Access Pass policy (Entra admin center: Authentication " \
+            "methods > Temporary Access Pass)"
+    if rules.get("state") != "enabled":
+        return f"{where} is disabled"
+    if not _targets(ctx, user_id, rules.get("includeTargets")) or \
+            _targets(ctx, user_id, rules.get("excludeTargets")):
+        return f"{where} does not include this user"
+    lifetime = detail.get("lifetimeMinutes") or rules.get("defaultLifetimeInMinutes")
+    low, high = rules.get("minimumLifetimeInMinutes"), rules.get("maximumLifetimeInMinutes")
+    if isinstance(lifetime, int) and isinstance(low, int) and isinstance(high, int) and \
+            not low <= lifetime <= high:
+        return f"lifetimeMinutes {lifetime} is outside {where}: {low} to {high} minutes"
+    if rules.get("isUsableOnce") and detail.get("isUsableOnce") is False:
+        return f"{where} allows only passes usable once (isUsableOnce: true)"
+    return None
+
+
+def _targets(ctx: ApplyContext, user_id: str, targets: Any) -> bool:
+    ids = {str(t.get("id")) for t in targets or [] if isinstance(t, dict)}
+    if "all_users" in ids:
+        return True
+    if not ids:
+        return False
+    groups = ctx.graph.list(api.member_of(user_id).path)
+    return any(g.get("id") in ids for g in groups)
+
+
 def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
     """Per user in file order, each action exactly once (see `_once`)."""
     by_user = ctx.by_user(sorted(changes, key=lambda c: c.apply["order"]))
@@ -219,7 +344,8 @@ def apply_actions(ctx: ApplyContext, changes: list[Change]) -> None:
             ctx.sending([change])
             try:
                 status = _once(ctx, change, record)
-            except (GraphError, UnreachableError, SecretDestinationError) as error:
+            except (GraphError, UnreachableError, SecretDestinationError,
+                    ActionRefused) as error:
                 status, message = FAILED, str(error)
             else:
                 message = "" if status != UNKNOWN else "no reply; checked again before any resend"

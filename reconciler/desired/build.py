@@ -131,6 +131,9 @@ def build_user(
             model.Action(
                 id=item["id"], do=item["do"], force_change=item.get("forceChange", True),
                 password_from=item.get("passwordFrom"), path=("actions", index),
+                lifetime_minutes=item.get("lifetimeMinutes"),
+                is_usable_once=item.get("isUsableOnce"),
+                start_date_time=item.get("startDateTime"),
             )
             for index, item in enumerate(data.get("actions") or [])
         ],

@@ -76,6 +76,9 @@ class Action:
     force_change: bool
     password_from: str | None
     path: tuple
+    lifetime_minutes: int | None = None  # issueTemporaryAccessPass (None: policy default)
+    is_usable_once: bool | None = None
+    start_date_time: str | None = None
 
 
 @dataclass(frozen=True)

@@ -118,7 +118,7 @@ def load_seed(store: Store, seed: Path | dict[str, Any] | None,
 
 def _seed_settings(store: Store, document: dict[str, Any]) -> None:
     """The authorization policy (members over the default) and named calendars."""
-    from reconciler.emulator.routes import calendars, policies
+    from reconciler.emulator.routes import calendars, policies, tap
 
     if "authorizationPolicy" in document:
         given = dict(document["authorizationPolicy"])
@@ -126,6 +126,9 @@ def _seed_settings(store: Store, document: dict[str, Any]) -> None:
             **policies.DEFAULT["defaultUserRolePermissions"],
             **(given.get("defaultUserRolePermissions") or {})}}
         store.put_item("tenant", "authorizationPolicy", policies.POLICY_ID, merged)
+    if "temporaryAccessPassPolicy" in document:  # members over a new tenant's defaults
+        store.put_item("tenant", "authMethodConfiguration", tap.CONFIGURATION,
+                       {**tap.DEFAULT_POLICY, **document["temporaryAccessPassPolicy"]})
     for calendar in document.get("calendars", []):  # {userId, name}
         calendar_id = calendars.calendar_id(calendar["userId"], calendar["name"])
         store.put_item(calendar["userId"], "calendar", calendar_id, {

@@ -108,6 +108,36 @@ def remove_authenticator(user_id: str, method_id: str) -> ApiRequest:
                             user_id, method_id))
 
 
+_TAP_DOCS = ("the corpus has no Temporary Access Pass pair; follows Graph v1.0 "
+             "authentication-post-temporaryaccesspassmethods (graph-contract.md 24.3)")
+
+
+@operation(_U, {"lifetimeInMinutes": 60, "isUsableOnce": True}, undocumented=_TAP_DOCS)
+def issue_temporary_access_pass(user_id: str, body: dict) -> ApiRequest:
+    """POST a pass: the service generates it and returns it in this reply only; a pass the
+    user already has is replaced (UserAuthMethod-TAP.ReadWrite.All)."""
+    return ApiRequest("POST", fill("/users/{}/authentication/temporaryAccessPassMethods",
+                                   user_id), body)
+
+
+@operation(_U, undocumented=_TAP_DOCS)
+def list_temporary_access_passes(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", with_query(fill(
+        "/users/{}/authentication/temporaryAccessPassMethods", user_id),
+        {"$select": "id,createdDateTime"}))
+
+
+@operation(undocumented="the corpus has no authentication-method policy pair; follows Graph "
+                        "v1.0 temporaryaccesspassauthenticationmethodconfiguration-get")
+def temporary_access_pass_policy() -> ApiRequest:
+    """The tenant's TAP policy (Policy.Read.AuthenticationMethod)."""
+    return ApiRequest("GET", with_query(
+        "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/"
+        "TemporaryAccessPass", {"$select": "id,state,includeTargets,excludeTargets,"
+                                           "defaultLifetimeInMinutes,minimumLifetimeInMinutes,"
+                                           "maximumLifetimeInMinutes,isUsableOnce"}))
+
+
 @operation(_G, undocumented="the corpus has no group owners example; the request follows the "
                             "group-list-owners reference page")
 def list_group_owners(group_id: str) -> ApiRequest:

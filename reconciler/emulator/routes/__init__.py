@@ -22,11 +22,12 @@ def build_router() -> Router:
         policies,
         reports,
         sharepoint,
+        tap,
         users,
     )
 
     router = Router()
     for module in (users, groups, delta, directory, mail, accounts, exchange, intune, apps,
-                   sharepoint, reports, policies, calendars, organization, owners):
+                   sharepoint, reports, policies, calendars, organization, owners, tap):
         router.include(module.router)
     return router
