@@ -10,6 +10,7 @@ from pathlib import Path
 
 from reconciler.plan.change import Plan
 from reconciler.render.escape import md_text, printable
+from reconciler.render.lines import NOT_APPLICABLE, counts
 from reconciler.render.markdown import Block, blocks
 
 # Files outside tenants/ whose change can alter every tenant's plan.
@@ -158,13 +159,11 @@ def issue_title(plan: Plan) -> str:
 def issue_body(plan: Plan, run_url: str | None = None, cut: Cut | None = None) -> str:
     """The drift issue: what differs, who changed it, and how to resolve it."""
     lines = [marker("drift", plan.tenant), f"## Drift in `{plan.tenant}`", ""]
-    counts = plan.summary
     if plan.errors:
         lines.append(f"The desired state has {len(plan.errors)} error(s): what differs is "
-                     "not applicable until the errors are fixed.")
+                     f"{NOT_APPLICABLE}.")
     else:
-        lines.append(f"The live tenant differs from git: {counts['add']} to add, "
-                     f"{counts['change']} to change, {counts['remove']} to remove (as "
+        lines.append(f"The live tenant differs from git: {counts(plan)} (as "
                      "`reconciler apply` would do it).")
     lines.append("")
     lines.append("Resolve it by changing the YAML to match (a pull request), or by applying "

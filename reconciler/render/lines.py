@@ -143,6 +143,11 @@ def summary_line(plan: Plan) -> str:
         return errors_headline(plan)
     if not plan.changes:
         return "No changes. The tenant matches the desired state."
-    counts = plan.summary
-    return (f"Plan: {counts['add']} to add, {counts['change']} to change, "
-            f"{counts['remove']} to remove.")
+    return f"Plan: {counts(plan)}."
+
+
+def counts(plan: Plan) -> str:
+    """`5 to add, 4 to change, 5 to remove` (an invoked action counts as a change)."""
+    summary = plan.summary
+    return (f"{summary['add']} to add, {summary['change']} to change, "
+            f"{summary['remove']} to remove")
