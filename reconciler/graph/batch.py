@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -204,8 +203,7 @@ class _Chunk:
         self.tries[item.id] += 1
         self.throttles[item.id] += reply.status == 429
         write = item.method not in ("GET", "HEAD")
-        lagging = reply.status == 404 and self.sender.lagging(
-            item.path, jsonlib.dumps(item.body) if item.body is not None else "", self.started)
+        lagging = self.sender.lagging(item.method, reply, self.started)
         already = item.already
         return judge(reply.status, reply.headers,
                      Attempt(write, self.tries[item.id], self.throttles[item.id],

@@ -5,7 +5,6 @@ What each reply means is decided by `retry.judge`; this module only acts on it.
 
 from __future__ import annotations
 
-import json as jsonlib
 import logging
 import threading
 import time
@@ -111,13 +110,23 @@ class Sender:
             log.debug("recheck failed: %s", exc)
             return False
 
-    def lagging(self, url: str, body: str, started: float) -> bool:
-        """Whether a 404 may be replication lag: the request names an object this run
-        created, and the replication window has not passed."""
-        if not self.created or time.monotonic() - started >= self.policy.replication_seconds:
+    def lagging(self, method: str, reply: Reply, started: float) -> bool:
+        """Whether a 404 is replication lag, where Graph documents it: a call that names an
+        object this run created, routed to a replica that has not seen it yet, answers
+        `404 Request_ResourceNotFound` naming that object ("Resource '<id>' does not
+        exist"), for a few seconds (retried for up to `replication_seconds`).
+
+        Any other 404 is an answer and costs no wait: one naming a relation or an item
+        that is not there ("no manager yet", an extension, a photo, a member), a mailbox
+        not provisioned yet (`MailboxNotEnabledForRESTAPI`: minutes, not seconds), and a
+        404 on DELETE (already absent)."""
+        if reply.status != 404 or method == "DELETE" or not self.created \
+                or time.monotonic() - started >= self.policy.replication_seconds:
             return False
-        text = url + body
-        return any(object_id in text for object_id in list(self.created))
+        error = reply.error(method, "")
+        if "ResourceNotFound" not in error.code:
+            return False
+        return any(object_id in error.message for object_id in list(self.created))
 
     def send(self, method: str, url: str, *, json: Any = None, content: bytes | None = None,
              headers: dict[str, str] | None = None,
@@ -136,7 +145,6 @@ class Sender:
         write = method not in ("GET", "HEAD")
         request_headers = {"client-request-id": str(uuid.uuid4()),
                            "User-Agent": f"reconciler/{__version__}", **(headers or {})}
-        body_text = jsonlib.dumps(json) if json is not None else ""
         started = time.monotonic()
         attempt = throttled = 0
         refreshed = False
@@ -146,8 +154,8 @@ class Sender:
             status = reply.status if reply is not None else None
             throttled += status == 429
             at = Attempt(write, attempt, throttled, refreshed,
-                         lagging=status == 404 and not absent_ok
-                         and self.lagging(url, body_text, started),
+                         lagging=reply is not None and not absent_ok
+                         and self.lagging(method, reply, started),
                          sent=lost != "ConnectError")
             decision = judge(status, reply.headers if reply is not None else {}, at, policy,
                              already=_reads_already(reply, already, method, url))
