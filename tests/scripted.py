@@ -43,11 +43,14 @@ class Rule:
     status: int | None = None  # answer this status instead of dropping the connection
     skip: int = 0  # let this many matching requests through first
     message: str = "scripted fault"  # the error reply's message (a status rule)
+    body: str | None = None  # a regular expression the request body must hold (a cmdlet)
     hits: int = 0
     passed: int = 0
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, content: str = "") -> bool:
         if method != self.method or re.search(self.path, path) is None:
+            return False
+        if self.body is not None and re.search(self.body, content) is None:
             return False
         if self.passed < self.skip:
             self.passed += 1
@@ -62,8 +65,8 @@ class Script:
     seen: list[tuple[str, str]] = field(default_factory=list)
 
     def drop(self, method: str, path: str, when: str = "after", times: int = 1,
-             skip: int = 0) -> Rule:
-        rule = Rule(method, path, when, times, skip=skip)
+             skip: int = 0, body: str | None = None) -> Rule:
+        rule = Rule(method, path, when, times, skip=skip, body=body)
         self.rules.append(rule)
         return rule
 
@@ -75,18 +78,19 @@ class Script:
         self.rules.append(rule)
         return rule
 
-    def strike(self, method: str, path: str) -> Rule | None:
+    def strike(self, method: str, path: str, content: str = "") -> Rule | None:
         with self.lock:
             self.seen.append((method, path))
             for rule in self.rules:
-                if rule.matches(method, path):
+                if rule.matches(method, path, content):
                     rule.hits += 1
                     return rule
         return None
 
     def handle(self, transport: InProcessTransport, request: httpx.Request,
                forward) -> httpx.Response:
-        rule = self.strike(request.method, request.url.path)
+        rule = self.strike(request.method, request.url.path,
+                           request.read().decode("utf-8", "replace"))
         if rule is None and request.url.path.endswith("/$batch"):
             return self._batch(transport, request, forward)
         if rule is not None and rule.when == "before":

@@ -18,6 +18,11 @@ from reconciler.live.state import LiveState
 from reconciler.plan.change import Change
 
 APPLIED, ALREADY, FAILED, UNKNOWN, SKIPPED = "applied", "already", "failed", "unknown", "skipped"
+
+
+def failure(error: GraphError) -> str:
+    """FAILED for an error reply; UNKNOWN when no reply ever came (it may have landed)."""
+    return UNKNOWN if error.code == "NoReply" else FAILED
 SENDING = "sending"  # announced to listeners (the trail) before a write goes out; never kept
 Recheck = Callable[[], bool] | None
 Already = Callable[[GraphError], bool] | None

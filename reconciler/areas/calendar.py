@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.context import APPLIED, FAILED, Write
+from reconciler.apply.context import APPLIED, FAILED, Write, failure
 from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.graph import requests as api
@@ -179,11 +179,11 @@ def _owner(ctx: ApplyContext, change: Change) -> None:
             try:
                 ctx.exchange.run("Set-MailboxFolderPermission", params, anchor=change.user)
             except GraphError as second:
-                ctx.record(change, FAILED, str(second))
+                ctx.record(change, failure(second), str(second))
                 return
             ctx.record(change, APPLIED)
             return
-        ctx.record(change, FAILED, str(error))
+        ctx.record(change, failure(error), str(error))
         return
     ctx.record(change, APPLIED)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.context import APPLIED, Write
+from reconciler.apply.context import APPLIED, Write, failure
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError
@@ -102,7 +102,7 @@ def _exchange(ctx: ApplyContext, change: Change, add: bool) -> None:
         ctx.record(change, APPLIED)
     except GraphError as error:
         benign = _already_member(error) if add else error.says("isn't a member")
-        ctx.record(change, "already" if benign else "failed", "" if benign else str(error))
+        ctx.record(change, "already" if benign else failure(error), "" if benign else str(error))
 
 
 def apply_adds(ctx: ApplyContext, changes: list[Change]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.context import ALREADY, APPLIED, FAILED
+from reconciler.apply.context import ALREADY, APPLIED, failure
 from reconciler.areas import Area, ExchangeAudit, Kind, Step
 from reconciler.areas.mailboxes import mailbox_ready, trustee_key, unknown_trustee
 from reconciler.graph.errors import GraphError
@@ -190,7 +190,7 @@ def run_cmdlets(ctx: ApplyContext, change: Change) -> None:
         for cmdlet, params in _cmdlets(change):
             warnings += ctx.exchange.run(cmdlet, params, anchor=change.user)[1]
     except GraphError as error:
-        ctx.record(change, FAILED, str(error))
+        ctx.record(change, failure(error), str(error))
         return
     warned = any("no settings of" in w or "already present" in w or "doesn't exist" in w
                  for w in warnings)

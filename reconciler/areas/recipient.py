@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from reconciler.apply.context import ALREADY, APPLIED, FAILED
+from reconciler.apply.context import ALREADY, APPLIED, failure
 from reconciler.areas import Area, ExchangeAudit, Kind, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.graph.errors import GraphError
@@ -205,7 +205,7 @@ def _run(ctx: ApplyContext, change: Change) -> None:
     try:
         _output, warnings = ctx.exchange.run("Set-Mailbox", _cmdlet(change), anchor=change.user)
     except GraphError as error:
-        ctx.record(change, FAILED, str(error))
+        ctx.record(change, failure(error), str(error))
         return
     ctx.record(change, ALREADY if any("no settings of" in w for w in warnings) else APPLIED)
 

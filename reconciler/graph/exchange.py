@@ -1,4 +1,8 @@
-"""The Exchange Online admin API (InvokeCommand) over the same retry and sign-in machinery."""
+"""The Exchange Online admin API (InvokeCommand) over the same retry and sign-in machinery.
+
+A write cmdlet whose reply was lost (or got a 5xx) is read back (`exchange_checks`) before
+it is sent again or reported, as a Graph write is; one that no read-back settles after every
+retry is a GraphError with code `NoReply`, which the areas record as `unknown`."""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from reconciler.graph.errors import GraphError, ReadOnlyError
+from reconciler.graph.errors import GraphError, ReadOnlyError, UnreachableError
+from reconciler.graph.exchange_checks import recheck_for
 from reconciler.graph.sender import Sender, TokenProvider
 
 EXCHANGE_ROOT = "https://outlook.office365.com"
@@ -38,8 +43,10 @@ class ExchangeClient:
             anchor: str | None = None, select: list[str] | None = None
             ) -> tuple[list[dict], list[str]]:
         """Run `cmdlet`: (its output objects, its warnings, e.g. "no settings modified")."""
-        if self.read_only and not cmdlet.startswith(READ_CMDLETS):
+        write = not cmdlet.startswith(READ_CMDLETS)
+        if self.read_only and write:
             raise ReadOnlyError(f"refused {cmdlet}: this client is read-only (plan never writes)")
+        recheck = recheck_for(self, cmdlet, parameters or {}, anchor) if write else None
         headers = {
             "X-AnchorMailbox": anchor or SYSTEM_MAILBOX_ANCHOR.format(tenant=self.tenant_id),
             "Prefer": "odata.maxpagesize=1000",
@@ -49,7 +56,14 @@ class ExchangeClient:
         output: list[dict] = []
         warnings: list[str] = []
         while url:
-            reply = self.sender.send("POST", url, json=body, headers=headers)
+            try:
+                reply = self.sender.send("POST", url, json=body, headers=headers,
+                                         recheck=recheck)
+            except UnreachableError as exc:
+                if not write:
+                    raise
+                raise GraphError(0, "NoReply", f"{exc}; whether it ran is unknown",
+                                 method="POST", path=cmdlet) from exc
             if not reply.ok:
                 raise GraphError.from_body(reply.status, reply.body, request_id=reply.request_id,
                                            method="POST", path=cmdlet)
