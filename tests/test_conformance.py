@@ -173,6 +173,7 @@ def test_requests_without_a_documented_example_say_why(operation):
 
 # Reads whose target is a complex property rather than an entity: $select does not apply.
 NO_SELECT = {"get_automatic_replies": "a complex property (automaticRepliesSetting)",
+             "get_photo": "the image's bytes ($value), not an entity",
              "list_auth_methods": "a polymorphic collection: the derived types' properties "
                                   "(phoneNumber, emailAddress, displayName) are not on the base "
                                   "authenticationMethod type that $select addresses"}

@@ -32,13 +32,13 @@ def photo_tenant(tmp_path):
                        files={"photos/alice.png": PNG})
 
 
-def test_a_photo_upload_whose_reply_is_lost_is_sent_again_and_recorded_once_it_lands(
+def test_a_photo_upload_whose_reply_is_lost_is_read_back_and_recorded_once_it_landed(
         tmp_path, script):  # noqa: F811
     folder = photo_tenant(tmp_path)
     script.drop("PUT", PHOTO_PUT, "after", times=2)
     result = cli_run("apply", str(folder), "--auto-approve")
     assert result.exit_code == 0, result.output
-    assert len(activities(folder, "Update user photo")) == 3  # two replies lost, then one
+    assert len(activities(folder, "Update user photo")) == 1  # read back, not sent again
     assert store(folder).blob(ALICE, "photo") == ("image/png", PNG)
     assert plan_of(folder).changes == []
 

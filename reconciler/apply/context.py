@@ -14,6 +14,7 @@ from reconciler.graph.errors import GraphError
 from reconciler.graph.exchange import ExchangeClient
 from reconciler.graph.requests import ApiRequest
 from reconciler.graph.sharepoint import SharePointClient
+from reconciler.graph.urls import with_query
 from reconciler.live.state import LiveState
 from reconciler.plan.change import Change
 
@@ -141,14 +142,16 @@ class ApplyContext:
         result = self.graph.write(request.method, request.path, request.body,
                                   content=request.content,
                                   content_type=request.headers.get("Content-Type"),
-                                  recheck=write.recheck, already=write.already)
+                                  recheck=write.recheck or patched(self.graph, request),
+                                  already=write.already)
         self.settle(write, result)
         return result
 
     def send_batched(self, writes: list[Write]) -> dict[int, WriteResult]:
         """Independent writes, 20 per $batch; each settles its own changes."""
         items = [BatchItem(str(n), w.request.method, _relative(w.request.path), w.request.body,
-                           recheck=w.recheck, already=w.already)
+                           recheck=w.recheck or patched(self.graph, w.request),
+                           already=w.already)
                  for n, w in enumerate(writes)]
         if not items:
             return {}
@@ -157,6 +160,24 @@ class ApplyContext:
         for n, write in enumerate(writes):
             self.settle(write, results[str(n)])
         return {n: results[str(n)] for n in range(len(writes))}
+
+
+def patched(graph: GraphClient, request: ApiRequest) -> Recheck:
+    """The default re-check of a PATCH whose reply was lost: read the resource back (the
+    properties it set) and compare, so a PATCH that landed is not sent, and written, twice.
+    None for other writes, and for bodies with annotations (`@odata.bind`), which cannot be
+    read back by name."""
+    body = request.body
+    if request.method != "PATCH" or not isinstance(body, dict) or not body \
+            or any("@" in key for key in body):
+        return None
+    path = urlsplit(request.path).path
+
+    def landed() -> bool:
+        found = graph.get_or_none(with_query(path, {"$select": ",".join(body)}))
+        return isinstance(found, dict) and all(found.get(k) == v for k, v in body.items())
+
+    return landed
 
 
 def _relative(path: str) -> str:

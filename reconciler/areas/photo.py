@@ -66,7 +66,9 @@ def _upload(ctx: ApplyContext, change: Change, folder: Path) -> None:
         ctx.record(change, FAILED, f"{change.apply['path']} changed since the plan was made")
         return
     kind = image_format(data[:16]) or "jpeg"
-    result = ctx.send(Write([change], api.put_photo(user_id, data, CONTENT_TYPES[kind])))
+    result = ctx.send(Write(  # a lost reply: read the photo back before sending it again
+        [change], api.put_photo(user_id, data, CONTENT_TYPES[kind]),
+        recheck=lambda: ctx.graph.get_or_none(api.get_photo(user_id).path) == data))
     if result.ok:
         write_state(ctx, user_id, {"photoSha256": change.apply["sha256"]})
 

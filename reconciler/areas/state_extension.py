@@ -18,15 +18,20 @@ def write_state(ctx: ApplyContext, user_id: str, values: dict[str, Any]) -> Writ
     of the write (not ok when it failed or got no reply)."""
     live = ctx.live.users.get(user_id)
     update = api.update_extension(user_id, STATE_EXTENSION, values)
+
+    def holds() -> bool:  # after a lost reply: is the extension already so? (not re-sent)
+        found = ctx.graph.get_or_none(api.get_extension(user_id, STATE_EXTENSION).path)
+        return found is not None and all(found.get(k) == v for k, v in values.items())
+
     if live is None or live.extension is None:
         full = {"@odata.type": "microsoft.graph.openTypeExtension",
                 "extensionName": STATE_EXTENSION, **values}
         result = ctx.graph.write("POST", api.add_extension(user_id, full).path, full,
-                                 already=lambda e: e.status == 409)
+                                 already=lambda e: e.status == 409, recheck=holds)
         if result.already:
-            result = ctx.graph.write(update.method, update.path, update.body)
+            result = ctx.graph.write(update.method, update.path, update.body, recheck=holds)
     else:
-        result = ctx.graph.write(update.method, update.path, update.body)
+        result = ctx.graph.write(update.method, update.path, update.body, recheck=holds)
     if live is not None and result.ok:
         live.extension = {**(live.extension or {"id": STATE_EXTENSION}), **values}
     return result

@@ -409,6 +409,12 @@ def get_photo_metadata(user_id: str) -> ApiRequest:
     return ApiRequest("GET", with_query(fill("/users/{}/photo", user_id), {"$select": "id"}))
 
 
+@operation(_U, undocumented="the corpus has no photo $value GET example; the request follows "
+                            "the profilephoto-get reference page (the image's bytes)")
+def get_photo(user_id: str) -> ApiRequest:
+    return ApiRequest("GET", fill("/users/{}/photo/$value", user_id))
+
+
 @operation(_U, undocumented="the corpus has no photo DELETE example; the request follows the "
                             "profilephoto-delete reference page")
 def delete_photo(user_id: str) -> ApiRequest:
