@@ -23,19 +23,23 @@ from reconciler.desired.yamlsource import SourceMap, load_yaml
 from reconciler.graph.connect import connect
 from reconciler.graph.sharepoint import site_root
 from reconciler.live.reader import read_live
-from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
+from reconciler.live.reads import EVERY_USER, Reads
 from reconciler.live.state import LiveState, LiveUser
+from reconciler.live.workplace import SITES
 from reconciler.plan.planner import make_plan
 
 
 def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
-    """Everything an import writes from: every collection, the per-user reads for `upns`,
-    and the SharePoint sites the folder's files already name (no API lists a user's site
-    groups across sites, so an import sees the sites a file brought into view)."""
-    return Reads(set(Collection), {read: set(upns) for read in
-                                   (PerUser.PHONES, PerUser.CALENDAR, PerUser.CALENDARS,
-                                    PerUser.FULL_ACCESS, PerUser.APP_ROLES, PerUser.DEVICES)},
-                 set(sites or ()))
+    """Everything an import writes from: each area's `import_reads` (per-user ones for
+    `upns`), and the SharePoint sites the folder's files already name (no API lists a
+    user's site groups across sites, so an import sees the sites a file brought into view)."""
+    reads = Reads()
+    for area in AREAS:
+        for read in area.import_reads:
+            reads.add(read)
+            for upn in upns:
+                reads.add(read, upn)
+    return reads.update(SITES.about(site) for site in sorted(sites or ()))
 
 
 class _Dumper(yaml.SafeDumper):

@@ -24,10 +24,14 @@ The hooks, as rules an area must follow (in the spirit of octoDNS's provider hoo
     pure and cheap (it runs for every fact at plan and at apply time) and must return
     None when the object is gone.
 `reads(user)`
-    The live reads (`live.reads.Collection` and `PerUser` members) planning this user
-    needs. Pure; returns an empty set when the user's file does not manage the area.
-    Must name everything `diff` and the area's facts look at: an unread collection is
-    an empty one.
+    The live reads (`live.reads.Read` objects, or `read.about(ref)` for a read about one
+    named thing) planning this user needs. Pure; returns an empty set when the user's file
+    does not manage the area. Must name everything `diff` and the area's facts look at: an
+    unread collection is an empty one. A read only this area uses is declared in the
+    area's module (a `Read` with its own `run`, or a `UserGet` the reader batches with the
+    others); one several areas share lives in `live/` (directory, mailboxes, calendars,
+    workplace). The reader runs whatever is asked, with what each read `needs`; nothing
+    lists the reads centrally.
 `diff(ctx, user, live)`
     Adds changes, errors, notes, warnings and scheduled entries to `ctx.plan` through
     `ctx.add`, `ctx.error`, `ctx.note`. Pure: no I/O, time only from `ctx.now`. Must not
@@ -53,6 +57,9 @@ The hooks, as rules an area must follow (in the spirit of octoDNS's provider hoo
     `{top-level key: value}`; empty when the live user has nothing to say there. Must
     round-trip: a plan right after an import plans nothing for the area. `Nothing(why)`
     when the area cannot be read back from the tenant.
+`import_reads`
+    The reads `import_user` (and the plan an import checks itself with) needs; per-user
+    reads are made for every imported user. Empty when `import_user` is `Nothing`.
 `tenant_reads(config)` and `plan_tenant(ctx)` (optional, together)
     For an area of tenant.yaml rather than of user files (`settings`): the reads planning
     the tenant's section needs, and the diff that plans it. `plan_tenant` adds changes
@@ -72,7 +79,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser, TenantConfig
-    from reconciler.live.reads import Read
+    from reconciler.live.reads import Ask, Read
     from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
@@ -173,7 +180,7 @@ class Area:
     keys: tuple[str, ...]
     kinds: tuple[Kind, ...]
     facts: Mapping[str, FactKind]
-    reads: Callable[[DesiredUser], set[Read]]
+    reads: Callable[[DesiredUser], set[Read | Ask]]
     diff: Callable[[PlanContext, DesiredUser, LiveUser | None], None]
     steps: tuple[Step, ...]
     relations: Relations
@@ -181,5 +188,6 @@ class Area:
     audit: DirectoryAudit | ExchangeAudit | Nothing
     plans_after: tuple[str, ...] = ()
     finish: Callable[[PlanContext], None] | None = None
-    tenant_reads: Callable[[TenantConfig], set[Read]] | None = None
+    tenant_reads: Callable[[TenantConfig], set[Read | Ask]] | None = None
+    import_reads: tuple[Read, ...] = ()
     plan_tenant: Callable[[PlanContext], None] | None = None

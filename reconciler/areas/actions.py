@@ -20,7 +20,7 @@ from reconciler.areas.user import INVITE_REDIRECT, generate_password
 from reconciler.graph import requests as api
 from reconciler.graph import workplace_requests as workplace
 from reconciler.graph.errors import GraphError, UnreachableError
-from reconciler.live.reads import PerUser
+from reconciler.live.directory import EXTENSION
 from reconciler.plan.change import SENSITIVE
 from reconciler.plan.facts import of_user
 
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from reconciler.plan.context import PlanContext
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {PerUser.EXTENSION} if user.actions else set()
+    return {EXTENSION} if user.actions else set()
 
 
 def done_ids(live: LiveUser | None) -> list[str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import workplace_requests as api
-from reconciler.live.reads import Collection, PerUser
+from reconciler.live.workplace import APP_ROLES, SERVICE_PRINCIPALS
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user
 
@@ -35,7 +35,7 @@ class Unresolved(Exception):
 def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("applications"):
         return set()
-    return {Collection.SERVICE_PRINCIPALS, PerUser.APP_ROLES}
+    return {SERVICE_PRINCIPALS, APP_ROLES}
 
 
 def user_roles(app: dict[str, Any]) -> list[dict[str, Any]]:
@@ -229,5 +229,6 @@ AREA = Area(
            Step("workplace removals", ("application",), ("remove",), apply_removals)),
     relations=relations,
     import_user=import_user,
+    import_reads=(SERVICE_PRINCIPALS, APP_ROLES),
     audit=DirectoryAudit(_audited),
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import workplace_requests as api
-from reconciler.live.reads import PerUser
+from reconciler.live.directory import PHONES
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ STRONG = ("microsoftAuthenticatorAuthenticationMethod", "fido2AuthenticationMeth
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {PerUser.PHONES} if user.manages(EMAIL_KEY) or user.manages(DEVICES_KEY) else set()
+    return {PHONES} if user.manages(EMAIL_KEY) or user.manages(DEVICES_KEY) else set()
 
 
 def _protected(ctx: PlanContext, user: DesiredUser) -> bool:
@@ -186,6 +186,7 @@ AREA = Area(
                 apply_authenticators)),
     relations=relations,
     import_user=import_user,
+    import_reads=(PHONES,),
     audit=DirectoryAudit(_audited),
     plans_after=("phones",),  # the last-strong-method warning reads planned phone removals
 )

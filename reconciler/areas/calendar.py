@@ -17,8 +17,14 @@ from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError
-from reconciler.live.calendars import PRIMARY, exchange_role, folder_identity
-from reconciler.live.reads import Collection, PerUser
+from reconciler.live.calendars import (
+    CALENDARS,
+    FOLDER_RIGHTS,
+    PRIMARY,
+    exchange_role,
+    folder_identity,
+)
+from reconciler.live.mailboxes import CALENDAR
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user
 
@@ -37,10 +43,10 @@ DELEGATE_ROLES = ("delegateWithoutPrivateEventAccess", "delegateWithPrivateEvent
 def reads(user: DesiredUser) -> set[Read]:
     wanted: set[Read] = set()
     if user.manages("calendar.permissions"):
-        wanted |= {Collection.MAILBOXES, PerUser.CALENDAR}
+        wanted |= {CALENDAR, FOLDER_RIGHTS}
     owner = any(p.role == "owner" for p in user.calendar_permissions)
     if user.manages("calendar.calendars") or owner:
-        wanted |= {Collection.MAILBOXES, PerUser.CALENDAR, PerUser.CALENDARS}
+        wanted |= {CALENDAR, CALENDARS, FOLDER_RIGHTS}
     return wanted
 
 
@@ -281,6 +287,7 @@ AREA = Area(
            Step("calendar removals", ("calendarPermission",), ("remove",), apply_calendar)),
     relations=relations,
     import_user=import_user,
+    import_reads=(CALENDAR, CALENDARS, FOLDER_RIGHTS),
     audit=Nothing("calendar sharing is written through Outlook, which keeps no admin audit"),
     plans_after=("user", "licenses"),  # delegates may be created; mailbox_ready
 )

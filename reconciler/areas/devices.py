@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.graph import workplace_requests as api
-from reconciler.live.reads import Collection, Device, PerUser
+from reconciler.live.directory import SKUS
+from reconciler.live.workplace import DEVICES
 from reconciler.plan.facts import FactKind
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser, Entry
-    from reconciler.live.reads import Read
+    from reconciler.live.reads import Ask, Read
     from reconciler.live.state import LiveDevice, LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
@@ -34,8 +35,8 @@ INTUNE_PLANS = ("INTUNE_A", "INTUNE_EDU", "INTUNE_SMBIZ", "INTUNE_A_D", "INTUNE_
 def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("devices"):
         return set()
-    named: set[Read] = {Device(entry.ref) for entry in user.devices}
-    return {Collection.DEVICES, Collection.SKUS, PerUser.DEVICES, *named}
+    named: set[Read | Ask] = {DEVICES.about(entry.ref) for entry in user.devices}
+    return {DEVICES, SKUS, *named}
 
 
 def intune_licensed(user: LiveUser, live: LiveState) -> bool:
@@ -173,6 +174,7 @@ AREA = Area(
            Step("workplace removals", ("device",), ("remove",), apply_devices)),
     relations=relations,
     import_user=import_user,
+    import_reads=(DEVICES, SKUS),
     audit=Nothing("Intune records primary-user changes in its own audit events "
                   "(deviceManagement/auditEvents), not in the directory audit"),
     finish=finish,

@@ -10,7 +10,7 @@ from reconciler.apply.context import APPLIED, Write, failure
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError
-from reconciler.live.reads import Collection
+from reconciler.live.directory import GROUPS
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import ResolveError
@@ -31,7 +31,7 @@ def _managed(user: DesiredUser) -> bool:
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.GROUPS} if _managed(user) else set()
+    return {GROUPS} if _managed(user) else set()
 
 
 def _why_not(group: LiveGroup) -> str:
@@ -202,5 +202,6 @@ AREA = Area(
            Step("group removals", ("group",), ("remove",), apply_removals)),
     relations=relations,
     import_user=import_user,
+    import_reads=(GROUPS,),
     audit=DirectoryAudit(_audited),
 )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
-from reconciler.live.reads import Collection
+from reconciler.live.directory import SKUS
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import FactKind, fingerprint, of_user
 from reconciler.plan.resolve import ResolveError
@@ -25,7 +25,7 @@ def _managed(user: DesiredUser) -> bool:
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.SKUS} if _managed(user) else set()
+    return {SKUS} if _managed(user) else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -175,6 +175,7 @@ AREA = Area(
     steps=(Step("licenses", ("license",), ("add", "change", "remove"), apply_licenses),),
     relations=relations,
     import_user=import_user,
+    import_reads=(SKUS,),
     audit=DirectoryAudit(_audited),
     finish=finish,
 )

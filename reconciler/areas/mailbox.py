@@ -9,7 +9,8 @@ from reconciler.apply.context import ALREADY, APPLIED, failure
 from reconciler.areas import Area, ExchangeAudit, Kind, Step
 from reconciler.areas.mailboxes import mailbox_ready, trustee_key, unknown_trustee
 from reconciler.graph.errors import GraphError
-from reconciler.live.reads import Collection, PerUser
+from reconciler.live.directory import GROUPS
+from reconciler.live.mailboxes import FULL_ACCESS, MAILBOXES
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user
 
@@ -37,9 +38,9 @@ RIGHTS = ("fullAccess", "sendAs", "sendOnBehalf")
 def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("mailbox"):
         return set()
-    wanted: set[Read] = {Collection.MAILBOXES, Collection.GROUPS}
+    wanted: set[Read] = {MAILBOXES, GROUPS}
     if "fullAccess" in user.mailbox_permissions:
-        wanted.add(PerUser.FULL_ACCESS)
+        wanted.add(FULL_ACCESS)
     return wanted
 
 
@@ -290,6 +291,7 @@ AREA = Area(
     ),
     relations=relations,
     import_user=import_user,
+    import_reads=(MAILBOXES, GROUPS, FULL_ACCESS),
     audit=ExchangeAudit(_audit_cmdlet, (*sorted(set(EXCHANGE_CMDLETS.values())),
                                         "Set-Mailbox")),
     plans_after=("user", "licenses"),  # trustees may be created; a planned license

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import SKIPPED, Write
 from reconciler.areas import NO_RELATIONS, Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
-from reconciler.live.reads import Collection
+from reconciler.live.reads import MANAGERS
 from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import candidates
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reconciler.plan.context import PlanContext
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.MANAGERS} if user.manages("manager") else set()
+    return {MANAGERS} if user.manages("manager") else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -93,6 +93,7 @@ AREA = Area(
     steps=(Step("manager", ("manager",), ("add", "change", "remove"), apply_manager),),
     relations=NO_RELATIONS,
     import_user=import_user,
+    import_reads=(MANAGERS,),
     audit=DirectoryAudit(_audited),
     plans_after=("user",),  # the manager may be a user this plan creates
 )

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, Kind, Nothing, Step
 from reconciler.graph import requests as api
-from reconciler.live.reads import PerUser
+from reconciler.live.directory import PHONES
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ METHOD_IDS = {"mobile": "3179e48a-750b-4051-897c-87b9720928f7",
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {PerUser.PHONES} if user.phone_methods else set()
+    return {PHONES} if user.phone_methods else set()
 
 
 def graph_number(number: str) -> str:
@@ -133,5 +133,6 @@ AREA = Area(
            Step("phone removals", ("phoneMethod",), ("remove",), apply_phones)),
     relations=relations,
     import_user=import_user,
+    import_reads=(PHONES,),
     audit=Nothing("authentication method changes are not matched to audits yet"),
 )

@@ -15,21 +15,32 @@ from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.state_extension import write_state
 from reconciler.desired.photo import CONTENT_TYPES, image_format
 from reconciler.graph import requests as api
-from reconciler.live.reads import PerUser
+from reconciler.live.directory import EXTENSION
+from reconciler.live.reads import UserGet
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
+    from reconciler.graph.client import WriteResult
     from reconciler.live.reads import Read
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
+def _store_presence(user: LiveUser, result: WriteResult) -> None:
+    user.has_photo = result.ok
+
+
+# Whether the user has a photo (its metadata; 404: none): read for files that remove it.
+PHOTO_PRESENCE = UserGet("photoPresence", path=lambda u: api.get_photo_metadata(u.id).path,
+                         store=_store_presence)
+
+
 def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("photo"):
         return set()
-    return {PerUser.EXTENSION} if user.photo is not None else {PerUser.PHOTO_PRESENCE}
+    return {EXTENSION} if user.photo is not None else {PHOTO_PRESENCE}
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:

@@ -23,7 +23,8 @@ from reconciler.apply.context import ALREADY, APPLIED, failure
 from reconciler.areas import Area, ExchangeAudit, Kind, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.graph.errors import GraphError
-from reconciler.live.reads import Collection
+from reconciler.live.directory import GROUPS
+from reconciler.live.mailboxes import MAILBOXES
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ def size_text(size: int | None) -> str:
 
 def reads(user: DesiredUser) -> set[Read]:
     if user.manages("mailbox.quota") or user.manages("mailbox.addresses"):
-        return {Collection.MAILBOXES, Collection.GROUPS}
+        return {MAILBOXES, GROUPS}
     return set()
 
 
@@ -257,6 +258,7 @@ AREA = Area(
                 ("add", "change", "remove"), apply_recipient),),
     relations=relations,
     import_user=import_user,
+    import_reads=(MAILBOXES, GROUPS),
     audit=ExchangeAudit(lambda _change: "Set-Mailbox", ("Set-Mailbox",)),
     plans_after=("user", "licenses", "mailbox"),
 )

@@ -10,7 +10,7 @@ from reconciler.areas import NO_RELATIONS, Area, Kind, Nothing, Step
 from reconciler.areas.mailboxes import mailbox_ready
 from reconciler.desired.dates import format_instant, parse_instant
 from reconciler.graph import requests as api
-from reconciler.live.reads import Collection, PerUser
+from reconciler.live.mailboxes import REPLIES
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ GRAPH_NAMES = {"status": "status", "externalAudience": "externalAudience",
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.MAILBOXES, PerUser.REPLIES} if user.automatic_replies else set()
+    return {REPLIES} if user.automatic_replies else set()
 
 
 def _live_value(name: str, live: dict[str, Any]) -> Any:

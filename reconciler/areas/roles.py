@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import Area, DirectoryAudit, Kind, Step
 from reconciler.graph import requests as api
-from reconciler.live.reads import Collection
+from reconciler.live.directory import GROUPS, ROLES
+from reconciler.live.workplace import RISKY_USERS
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import of_user
 from reconciler.plan.resolve import ResolveError
@@ -32,7 +33,7 @@ def _managed(user: DesiredUser) -> bool:
 def reads(user: DesiredUser) -> set[Read]:
     if not _managed(user):
         return set()
-    return {Collection.ROLES, Collection.GROUPS, Collection.RISKY_USERS}
+    return {ROLES, GROUPS, RISKY_USERS}
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -180,6 +181,7 @@ AREA = Area(
            Step("role removals", ("directoryRole",), ("remove",), apply_removals)),
     relations=relations,
     import_user=import_user,
+    import_reads=(ROLES, GROUPS, RISKY_USERS),
     audit=DirectoryAudit(_audited),
     plans_after=("user",),  # finish: a deleted user no longer holds Global Administrator
     finish=finish,

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 from reconciler.apply.context import Write
 from reconciler.areas import NO_RELATIONS, Area, DirectoryAudit, Kind, Nothing, Step
 from reconciler.graph import requests as api
-from reconciler.live.reads import Collection
+from reconciler.live.reads import Asked, Read, ReadContext
 from reconciler.plan.facts import FactKind
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser, TenantConfig
-    from reconciler.live.reads import Read
     from reconciler.live.state import LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
@@ -59,8 +58,17 @@ def _widens(member: str, before: Any, after: Any) -> bool:
     return before is False and after is True
 
 
+def _read_policy(ctx: ReadContext, _asked: Asked) -> None:
+    policy = ctx.graph.get(api.get_authorization_policy().path)
+    ctx.state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
+
+
+# The tenant's User settings: policies/authorizationPolicy, one GET.
+AUTHORIZATION_POLICY = Read("authorizationPolicy", _read_policy)
+
+
 def tenant_reads(config: TenantConfig) -> set[Read]:
-    return {Collection.AUTHORIZATION_POLICY} if POLICY in config.settings else set()
+    return {AUTHORIZATION_POLICY} if POLICY in config.settings else set()
 
 
 def plan_tenant(ctx: PlanContext) -> None:

@@ -17,7 +17,8 @@ from reconciler.graph import requests as api
 from reconciler.graph import workplace_requests as owners
 from reconciler.graph.errors import GraphError, UnreachableError
 from reconciler.graph.sharepoint import GROUPS, login_name, site_root
-from reconciler.live.reads import Collection, Site
+from reconciler.live import directory
+from reconciler.live.workplace import SITES
 from reconciler.plan.context import window_note
 from reconciler.plan.facts import FactKind
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("sharePoint"):
         return set()
-    return {Collection.GROUPS, *(Site(site_root(e.ref)) for e in user.share_point)}
+    return {directory.GROUPS, *(SITES.about(site_root(e.ref)) for e in user.share_point)}
 
 
 def _target(site: str, group: str) -> str:
@@ -201,6 +202,7 @@ AREA = Area(
            Step("workplace removals", ("sharePoint",), ("remove",), apply_site_groups)),
     relations=relations,
     import_user=import_user,
+    import_reads=(directory.GROUPS,),
     audit=Nothing("SharePoint group changes are in the unified audit log, which needs the "
                   "Office 365 Management API rather than Graph"),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reconciler.graph import requests as api
-from reconciler.live.reader import STATE_EXTENSION
+from reconciler.live.directory import STATE_EXTENSION
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext

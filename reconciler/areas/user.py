@@ -14,7 +14,7 @@ from reconciler.areas.profile import PROFILE_ORDER
 from reconciler.areas.values import to_graph
 from reconciler.graph import requests as api
 from reconciler.graph.errors import GraphError, UnreachableError
-from reconciler.live.reads import Collection
+from reconciler.live.directory import DELETED
 from reconciler.plan.change import SENSITIVE
 from reconciler.plan.facts import FactKind
 
@@ -32,7 +32,7 @@ CLOCK_SKEW = timedelta(seconds=2)  # between this machine's clock and the direct
 
 
 def reads(user: DesiredUser) -> set[Read]:
-    return {Collection.DELETED} if user.state == "present" else set()
+    return {DELETED} if user.state == "present" else set()
 
 
 def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
@@ -281,5 +281,6 @@ AREA = Area(
            Step("delete users", ("user",), ("remove",), apply_deletes)),
     relations=_relations,
     import_user=_import,
+    import_reads=(DELETED,),
     audit=Nothing("creation and deletion are what the plan shows; drift is not attributed"),
 )

@@ -14,6 +14,8 @@ from reconciler.graph import requests as api
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
+from reconciler.live.mailboxes import CALENDAR, MAILBOXES
+from reconciler.live.reads import Asked, Read, ReadContext
 from reconciler.live.state import LiveState, LiveUser
 
 PRIMARY = ""  # folder_rights key of the default calendar
@@ -88,3 +90,18 @@ def exchange_role(user: LiveUser, calendar: str, entry: dict) -> str:
     found = rights.get(str(email.get("name") or "").lower()) or \
         rights.get(str(email.get("address") or "").lower())
     return "owner" if found == ["Owner"] else "custom"
+
+
+def _read_calendars(ctx: ReadContext, asked: Asked) -> None:
+    read_calendars(ctx.graph, ctx.state, (u.upn for u in asked.users))
+
+
+def _read_folder_rights(ctx: ReadContext, _asked: Asked) -> None:
+    if ctx.exchange is not None:
+        read_folder_rights(ctx.exchange, ctx.state)
+
+
+# Each mailbox's calendars and every named calendar's permissions (two batched rounds).
+CALENDARS = Read("calendars", _read_calendars, needs=(MAILBOXES,), per_user=True)
+# The Exchange rights behind `custom` entries of the calendars read (CALENDAR, CALENDARS).
+FOLDER_RIGHTS = Read("folderRights", _read_folder_rights, needs=(MAILBOXES, CALENDAR, CALENDARS))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from reconciler.graph import requests as api
-from reconciler.graph.batch import BatchItem, run_batch
-from reconciler.graph.client import GraphClient
+from reconciler.graph.client import GraphClient, WriteResult
 from reconciler.graph.exchange import ExchangeClient
+from reconciler.live.reads import USERS, Asked, Read, ReadContext, UserGet, result_body
 from reconciler.live.state import LiveState, LiveUser
 
 SYSTEM_TRUSTEES = ("nt authority\\self", "nt authority\\system", "s-1-5-")
@@ -55,26 +55,38 @@ def read_full_access(exchange: ExchangeClient, graph: GraphClient, state: LiveSt
     graph.map(read, owners)
 
 
-def read_outlook(graph: GraphClient, state: LiveState, calendar_upns: Iterable[str],
-                 replies_upns: Iterable[str]) -> None:
-    """Calendar permissions and automatic replies, per mailbox, 20 to a batch."""
-    items: list[BatchItem] = []
-    queued: dict[str, tuple[bool, LiveUser]] = {}  # batch id -> (calendar?, user)
-    for calendar, upns in ((True, calendar_upns), (False, replies_upns)):
-        for upn in sorted(set(upns)):
-            user = state.user_by_upn(upn)
-            if user is not None and user.mailbox is not None:
-                path = api.list_calendar_permissions(user.id).path if calendar else \
-                    api.get_automatic_replies(user.id).path
-                queued[str(len(items))] = (calendar, user)
-                items.append(BatchItem(str(len(items)), "GET", path))
-    if not items:
-        return
-    for key, result in run_batch(graph, items).items():
-        if not result.ok:
-            raise result.error
-        calendar, user = queued[key]
-        if calendar:
-            user.calendar = list(result.body.get("value", []))
-        else:
-            user.replies = {k: v for k, v in result.body.items() if not k.startswith("@")}
+def _read_mailboxes(ctx: ReadContext, _asked: Asked) -> None:
+    """Without an Exchange connection nothing is read: no user has a mailbox."""
+    if ctx.exchange is not None:
+        read_mailboxes(ctx.exchange, ctx.state)
+        ctx.say(f"read: mailboxes={sum(1 for u in ctx.state.users.values() if u.mailbox)}")
+
+
+def _read_full_access(ctx: ReadContext, asked: Asked) -> None:
+    if ctx.exchange is not None:
+        read_full_access(ctx.exchange, ctx.graph, ctx.state, (u.upn for u in asked.users))
+
+
+def _has_mailbox(user: LiveUser) -> bool:
+    return user.mailbox is not None
+
+
+def _store_calendar(user: LiveUser, result: WriteResult) -> None:
+    user.calendar = list(result_body(result).get("value", []))
+
+
+def _store_replies(user: LiveUser, result: WriteResult) -> None:
+    user.replies = {k: v for k, v in result_body(result).items() if not k.startswith("@")}
+
+
+# Every mailbox (Get-Mailbox) and every SendAs grant: two Exchange listings.
+MAILBOXES = Read("mailboxes", _read_mailboxes, needs=(USERS,))
+# FullAccess grants: Get-MailboxPermission, one call per managed mailbox.
+FULL_ACCESS = Read("fullAccess", _read_full_access, needs=(MAILBOXES,), per_user=True)
+# The primary calendar's calendarPermissions (mailboxes only; any error stops the read).
+CALENDAR = UserGet("calendar", path=lambda u: api.list_calendar_permissions(u.id).path,
+                   store=_store_calendar, wanted=_has_mailbox, absent=(),
+                   needs=(MAILBOXES,))
+# automaticRepliesSetting (mailboxes only; any error stops the read).
+REPLIES = UserGet("replies", path=lambda u: api.get_automatic_replies(u.id).path,
+                  store=_store_replies, wanted=_has_mailbox, absent=(), needs=(MAILBOXES,))

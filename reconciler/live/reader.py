@@ -1,5 +1,13 @@
-"""Reading live state in bulk: one listing per collection, per-user reads only where Graph
-has no list (our open extension, photo presence), and those batched 20 at a time."""
+"""Reading live state in bulk: whatever reads the areas asked for (live/reads.py), in
+dependency order, independent reads side by side.
+
+The users listing comes first in every run (every other read is of, or about, users); it
+runs beside the reads that need nothing (groups, roles, SKUs...). Each later wave holds the
+reads whose needs are done. All `UserGet` reads of a wave go out together, 20 per `$batch`,
+whichever areas asked for them. Every read stores into its own part of the state, so the
+result is the same whatever order the replies come back in; progress lines are said in a
+fixed order (the reads' keys), after their wave.
+"""
 
 from __future__ import annotations
 
@@ -12,25 +20,27 @@ from reconciler.graph import requests as api
 from reconciler.graph.batch import BatchItem, run_batch
 from reconciler.graph.client import GraphClient
 from reconciler.graph.exchange import ExchangeClient
-from reconciler.graph.properties import group_kind
-from reconciler.live.cache import DeltaCache, fold_group, fold_user
-from reconciler.live.calendars import read_calendars, read_folder_rights
-from reconciler.live.mailboxes import read_full_access, read_mailboxes, read_outlook
-from reconciler.live.reads import EVERY_USER, Collection, PerUser, Reads
-from reconciler.live.state import LiveGroup, LiveSku, LiveState, LiveUser, RoleAssignment
-from reconciler.live.workplace import (
-    read_app_roles,
-    read_devices,
-    read_risky_users,
-    read_service_principals,
-    read_sites,
+from reconciler.live.cache import DeltaCache, fold_user
+from reconciler.live.directory import STATE_EXTENSION
+from reconciler.live.reads import (
+    EVERY_USER,
+    MANAGERS,
+    USERS,
+    Asked,
+    Read,
+    ReadContext,
+    Reads,
+    UserGet,
+    ordered,
 )
+from reconciler.live.state import LiveState, LiveUser
 
 if TYPE_CHECKING:
     from reconciler.graph.sharepoint import SharePointClient
 
+__all__ = ["STATE_EXTENSION", "read_live"]
+
 log = logging.getLogger(__name__)
-STATE_EXTENSION = "io.reconciler.state"
 Progress = Callable[[str], None]
 
 
@@ -38,107 +48,87 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
               sharepoint: SharePointClient | None = None,
               progress: Progress | None = None, anchors: dict[str, str] | None = None,
               cache: DeltaCache | None = None) -> LiveState:
-    """Read what `reads` names: the collections, then the per-user reads (batched or
-    bounded) for the UPNs each names (EVERY_USER: all). With a `cache`, users (with
-    managers) and groups (with members) come from delta rounds resumed from its links."""
+    """Read what `reads` asks for, with everything those reads need. With a `cache`, users
+    (with managers) and groups (with members) come from delta rounds resumed from its
+    links. `anchors` (file UPN -> id) are recorded before any per-user read, so a renamed
+    user is read by its id."""
     say = progress or (lambda _message: None)
     state = LiveState()
-    wanted = reads.collections
-    how = ""
-    if cache is not None:
-        _read_cached(graph, state, cache, Collection.GROUPS in wanted)
-        how = " (" + ", ".join(f"{k} {'warm' if v else 'cold'}"
-                               for k, v in cache.warm.items()) + ")"
-        wanted = wanted - {Collection.GROUPS}
-    else:
-        _read_users(graph, state, Collection.MANAGERS in wanted)
-    say(f"read: users={len(state.users)}{how}")
-    state.anchor(anchors or {})  # before per-user reads: a renamed user is read by its id
-    every = {u.upn for u in state.users.values()}
-    per_user = {read: set(every) if EVERY_USER in upns else upns
-                for read, upns in reads.per_user.items()}
-    if Collection.DELETED in wanted:
-        for item in graph.list(api.deleted_users().path):
-            state.deleted_users[item["userPrincipalName"].lower()] = item["id"]
-    if Collection.GROUPS in wanted:
-        _read_groups(graph, state)
-        memberships = sum(len(g.members) for g in state.groups.values())
-        say(f"read: groups={len(state.groups)} memberships={memberships}")
-    if Collection.ROLES in wanted:
-        for role in graph.list(api.list_role_definitions().path):
-            state.roles[role["id"]] = role["displayName"]
-        for item in graph.list(api.list_role_assignments().path):
-            state.assignments.append(RoleAssignment(item["id"], item["roleDefinitionId"],
-                                                    item["principalId"],
-                                                    item.get("directoryScopeId") or "/"))
-        say(f"read: roleDefinitions={len(state.roles)} roleAssignments="
-            f"{len(state.assignments)}")
-    if Collection.SKUS in wanted:
-        for sku in graph.list(api.list_skus().path):
-            state.skus[sku["skuId"]] = LiveSku(
-                sku["skuId"], sku["skuPartNumber"],
-                int((sku.get("prepaidUnits") or {}).get("enabled") or 0),
-                int(sku.get("consumedUnits") or 0),
-                {p["servicePlanName"]: p["servicePlanId"] for p in sku.get("servicePlans", [])})
-        say(f"read: subscribedSkus={len(state.skus)}")
-    _read_settings(graph, state, wanted)
-    _read_per_user(graph, state, per_user)
-    _read_workplace(graph, sharepoint, state, reads, per_user)
-    if Collection.MAILBOXES in wanted and exchange is not None:
-        read_mailboxes(exchange, state)
-        read_full_access(exchange, graph, state, per_user.get(PerUser.FULL_ACCESS, ()))
-        read_outlook(graph, state, per_user.get(PerUser.CALENDAR, ()),
-                     per_user.get(PerUser.REPLIES, ()))
-        read_calendars(graph, state, per_user.get(PerUser.CALENDARS, ()))
-        read_folder_rights(exchange, state)
-        say(f"read: mailboxes={sum(1 for u in state.users.values() if u.mailbox)}")
-    state.read = {c.value for c in reads.collections} | {"users"}
+    asked = dict(reads.asked)
+    asked.setdefault(USERS, (set(), set()))
+    waves = ordered(asked)
+    for number, wave in enumerate(waves):
+        said: dict[str, list[str]] = {read.key: [] for read in wave}
+
+        def context(read: Read, lines: dict[str, list[str]] = said) -> ReadContext:
+            return ReadContext(graph, state, exchange, sharepoint, cache, lines[read.key].append)
+
+        tasks: list[Callable[[], None]] = []
+        batched = [r for r in wave if isinstance(r, UserGet)]
+        if batched:
+            tasks.append(lambda b=batched: _read_batched(graph, state, b, _asked(state, asked)))
+        for read in wave:
+            if read is USERS:
+                tasks.append(lambda r=read: _read_users(context(r), MANAGERS in asked, anchors))
+            elif read is not MANAGERS and not isinstance(read, UserGet):
+                tasks.append(lambda r=read: r.run(context(r), _asked(state, asked)(r)))
+        _run_together(graph, tasks)
+        if number == 0:
+            if cache is not None:
+                cache.save()
+            say(_users_line(state, cache))
+        for read in wave:
+            for line in said[read.key]:
+                say(line)
+    state.read = {read.key for read in asked}
     return state
 
 
-def _read_settings(graph: GraphClient, state: LiveState, wanted: set[Collection]) -> None:
-    """The tenant's own settings (tenant.yaml `settings`): one GET each."""
-    if Collection.AUTHORIZATION_POLICY in wanted:
-        policy = graph.get(api.get_authorization_policy().path)
-        state.authorization_policy = {k: v for k, v in policy.items() if not k.startswith("@")}
+def _run_together(graph: GraphClient, tasks: list[Callable[[], None]]) -> None:
+    """Run independent reads (for now one after the other)."""
+    for task in tasks:
+        task()
 
 
-def _read_cached(graph: GraphClient, state: LiveState, cache: DeltaCache,
-                 groups: bool) -> None:
-    """Users with managers and (when wanted) groups with members, from delta rounds."""
-    for item in cache.read(graph, "users", api.users_delta().path, fold_user).values():
-        state.users[item["id"]] = _live_user(dict(item))
-    if groups:
-        for item in cache.read(graph, "groups", api.groups_delta().path, fold_group).values():
-            state.groups[item["id"]] = LiveGroup(
-                item["id"], item.get("displayName") or "", item.get("mail"), group_kind(item),
-                bool(item.get("onPremisesSyncEnabled")), set(item.get("members") or ()),
-                bool(item.get("isAssignableToRole")))
-    cache.save()
+def _asked(state: LiveState, asked: dict[Read, tuple[set[str], set[str]]]
+           ) -> Callable[[Read], Asked]:
+    """What each read was asked for, per-user UPNs resolved to live users (sorted by UPN;
+    EVERY_USER: all of them), once the users are read."""
+    def of(read: Read) -> Asked:
+        upns, refs = asked.get(read, (set(), set()))
+        if EVERY_USER in upns:
+            upns = {u.upn for u in state.users.values()}
+        users: list[LiveUser] = []
+        seen: set[str] = set()
+        for upn in sorted(upns):
+            user = state.user_by_upn(upn)
+            if user is not None and user.id not in seen:
+                seen.add(user.id)
+                users.append(user)
+        return Asked(users, set(refs))
+    return of
 
 
-def _read_workplace(graph: GraphClient, sharepoint: SharePointClient | None, state: LiveState,
-                    reads: Reads, per_user: dict[PerUser, set[str]]) -> None:
-    """Enterprise apps, Intune devices and SharePoint sites (live/workplace.py)."""
-    def users(read: PerUser) -> list[LiveUser]:
-        found = (state.user_by_upn(upn) for upn in sorted(per_user.get(read, ())))
-        return [u for u in found if u is not None]
-
-    if Collection.SERVICE_PRINCIPALS in reads.collections:
-        read_service_principals(graph, state)
-    if Collection.RISKY_USERS in reads.collections:
-        read_risky_users(graph, state)
-    read_app_roles(graph, users(PerUser.APP_ROLES))
-    if Collection.DEVICES in reads.collections:
-        read_devices(graph, state, reads.devices, users(PerUser.DEVICES))
-    if reads.sites:
-        read_sites(sharepoint, graph, state, reads.sites)
+def _read_users(ctx: ReadContext, managers: bool, anchors: dict[str, str] | None) -> None:
+    """Every user (with manager from the delta cache, or when `managers`), then the
+    anchors."""
+    state, cache = ctx.state, ctx.cache
+    if cache is not None:
+        for item in cache.read(ctx.graph, "users", api.users_delta().path, fold_user).values():
+            state.users[item["id"]] = _live_user(dict(item))
+    else:
+        for item in ctx.graph.list(api.list_users(with_manager=managers).path):
+            state.users[item["id"]] = _live_user(item)
+    state.anchor(anchors or {})  # before per-user reads: a renamed user is read by its id
 
 
-def _read_users(graph: GraphClient, state: LiveState, managers: bool) -> None:
-    request = api.list_users(with_manager=managers)
-    for item in graph.list(request.path):
-        state.users[item["id"]] = _live_user(item)
+def _users_line(state: LiveState, cache: DeltaCache | None) -> str:
+    """`read: users=N`, and with a cache how each collection was read (users first)."""
+    how = ""
+    if cache is not None:
+        warm = sorted(cache.warm.items(), key=lambda kv: (kv[0] != "users", kv[0]))
+        how = " (" + ", ".join(f"{k} {'warm' if v else 'cold'}" for k, v in warm) + ")"
+    return f"read: users={len(state.users)}{how}"
 
 
 def _live_user(item: dict[str, Any]) -> LiveUser:
@@ -160,72 +150,24 @@ def _live_user(item: dict[str, Any]) -> LiveUser:
         licenses=licenses, inherited_licenses=inherited)
 
 
-def _read_groups(graph: GraphClient, state: LiveState) -> None:
-    items, _ = graph.delta(api.groups_delta().path)
-    for item in items:
-        if "@removed" in item:
-            state.groups.pop(item["id"], None)
-            continue
-        group = state.groups.get(item["id"])
-        if group is None or "displayName" in item:
-            members = group.members if group else set()
-            group = LiveGroup(item["id"], item.get("displayName") or "", item.get("mail"),
-                              group_kind(item), bool(item.get("onPremisesSyncEnabled")),
-                              members, bool(item.get("isAssignableToRole")))
-            state.groups[item["id"]] = group
-        for ref in item.get("members@delta", []):
-            if "@removed" in ref:
-                group.members.discard(ref["id"])
-            else:
-                group.members.add(ref["id"])
-
-
-# The per-user reads made through one $batch, in the order they are queued.
-BATCHED = (PerUser.PHONES, PerUser.EXTENSION, PerUser.PHOTO_PRESENCE)
-
-
-def _path(read: PerUser, user_id: str) -> str:
-    if read is PerUser.PHONES:
-        return api.list_auth_methods(user_id).path
-    if read is PerUser.EXTENSION:
-        return api.get_extension(user_id, STATE_EXTENSION).path
-    return api.get_photo_metadata(user_id).path
-
-
-def _store(read: PerUser, user: LiveUser, result: Any) -> None:
-    if read is PerUser.EXTENSION:
-        user.extension = result.body if result.ok else None
-    elif read is PerUser.PHONES and result.ok:
-        methods = result.body.get("value", [])
-        user.phones = {m["phoneType"]: m for m in methods if m.get("phoneType")}
-        kinds = {str(m.get("@odata.type", "")).rsplit(".", 1)[-1]: m for m in methods}
-        user.email_method = kinds.get("emailAuthenticationMethod")
-        user.authenticators = [m for m in methods if str(m.get("@odata.type", "")).endswith(
-            "microsoftAuthenticatorAuthenticationMethod")]
-        user.methods = sum(1 for m in methods if not m.get("phoneType") and "password"
-                           not in str(m.get("@odata.type", "")))
-    elif read is PerUser.PHOTO_PRESENCE:
-        user.has_photo = result.ok
-
-
-def _read_per_user(graph: GraphClient, state: LiveState,
-                   per_user: dict[PerUser, set[str]]) -> None:
+def _read_batched(graph: GraphClient, state: LiveState, reads: list[UserGet],
+                  asked: Callable[[Read], Asked]) -> None:
+    """Every UserGet of one wave through the same $batch requests (20 to a batch)."""
     items: list[BatchItem] = []
-    queued: dict[str, tuple[PerUser, LiveUser]] = {}
-    for read in BATCHED:
-        for upn in sorted(per_user.get(read, ())):
-            user = state.user_by_upn(upn)
-            if user is not None:
+    queued: dict[str, tuple[UserGet, LiveUser]] = {}
+    for read in reads:
+        for user in asked(read).users:
+            if read.wanted(user):
                 key = str(len(items))
                 queued[key] = (read, user)
-                items.append(BatchItem(key, "GET", _relative(_path(read, user.id))))
+                items.append(BatchItem(key, "GET", _relative(read.path(user))))
     if not items:
         return
     for key, result in run_batch(graph, items).items():
         read, user = queued[key]
-        _store(read, user, result)
-        if not result.ok and result.error and result.error.status != 404:
+        if not result.ok and result.error and result.error.status not in read.absent:
             raise result.error
+        read.store(user, result)
 
 
 def _relative(path: str) -> str:

@@ -31,10 +31,23 @@ class LiveUser:
     email_method: dict[str, Any] | None = None  # the SSPR email method, if any
     authenticators: list[dict[str, Any]] = field(default_factory=list)  # Authenticator apps
     app_roles: list[dict[str, Any]] | None = None  # appRoleAssignments (incl. via groups)
+    # What reads with no field of their own stored for this user, by the read's key (None
+    # until one does: no dict per user for the reads that have fields).
+    slots: dict[str, Any] | None = None
 
     @property
     def synced(self) -> bool:
         return bool(self.props.get("onPremisesSyncEnabled"))
+
+    def slot(self, key: str) -> Any:
+        """What the read `key` stored for this user (None: nothing, or not read)."""
+        return None if self.slots is None else self.slots.get(key)
+
+    def keep(self, key: str, value: Any) -> None:
+        """Store a read's value for this user under the read's key."""
+        if self.slots is None:
+            self.slots = {}
+        self.slots[key] = value
 
 
 @dataclass
@@ -117,7 +130,9 @@ class LiveState:
     risky: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> riskyUser
     risky_error: str | None = None  # why Identity Protection could not be read
     sites: dict[str, LiveSite] = field(default_factory=dict)  # by site URL
-    read: set[str] = field(default_factory=set)  # which areas were read
+    read: set[str] = field(default_factory=set)  # the keys of the reads made
+    # What tenant-wide reads with no field of their own stored, by the read's key.
+    slots: dict[str, Any] = field(default_factory=dict)
     # A file's `id` anchor whose live user has another UPN: new UPN (lower) -> id. The user
     # is found under the file's name, so the plan renames it rather than creating another.
     aliases: dict[str, str] = field(default_factory=dict)

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 
 from reconciler.graph import workplace_requests as api
 from reconciler.graph.batch import BatchItem, run_batch
-from reconciler.graph.client import GraphClient
+from reconciler.graph.client import GraphClient, WriteResult
 from reconciler.graph.errors import GraphError
 from reconciler.graph.sharepoint import GROUPS, SharePointClient, SharePointConfigError
+from reconciler.live.reads import USERS, Asked, Read, ReadContext, UserGet, result_body
 from reconciler.live.state import LiveDevice, LiveSite, LiveState, LiveUser
 
 
@@ -72,18 +73,6 @@ def read_devices(graph: GraphClient, state: LiveState, named: Iterable[str],
             raise result.error
 
 
-def read_app_roles(graph: GraphClient, users: list[LiveUser]) -> None:
-    items = [BatchItem(u.id, "GET", api.list_app_role_assignments(u.id).path) for u in users]
-    if not items:
-        return
-    by_id = {u.id: u for u in users}
-    for user_id, result in run_batch(graph, items).items():
-        if result.ok:
-            by_id[user_id].app_roles = (result.body or {}).get("value", [])
-        elif result.error and result.error.status != 404:
-            raise result.error
-
-
 def read_sites(sharepoint: SharePointClient | None, graph: GraphClient, state: LiveState,
                urls: Iterable[str]) -> None:
     """Each named site's groups. A site that cannot be read is recorded with the reason
@@ -106,3 +95,37 @@ def read_sites(sharepoint: SharePointClient | None, graph: GraphClient, state: L
         except GraphError as error:
             site = LiveSite(url, None, error=f"{error.status} {error.code}: {error.message}")
         state.sites[url] = site
+
+
+def _store_app_roles(user: LiveUser, result: WriteResult) -> None:
+    if result.ok:
+        user.app_roles = result_body(result).get("value", [])
+
+
+def _read_risky(ctx: ReadContext, _asked: Asked) -> None:
+    read_risky_users(ctx.graph, ctx.state)
+
+
+def _read_service_principals(ctx: ReadContext, _asked: Asked) -> None:
+    read_service_principals(ctx.graph, ctx.state)
+
+
+def _read_devices(ctx: ReadContext, asked: Asked) -> None:
+    read_devices(ctx.graph, ctx.state, asked.refs, asked.users)
+
+
+def _read_sites(ctx: ReadContext, asked: Asked) -> None:
+    if asked.refs:
+        read_sites(ctx.sharepoint, ctx.graph, ctx.state, asked.refs)
+
+
+RISKY_USERS = Read("riskyUsers", _read_risky)  # Identity Protection: users at risk
+SERVICE_PRINCIPALS = Read("servicePrincipals", _read_service_principals)  # enterprise apps
+# appRoleAssignments of each user (direct, and through direct groups); 404: none.
+APP_ROLES = UserGet("appRoles", path=lambda u: api.list_app_role_assignments(u.id).path,
+                    store=_store_app_roles)
+# Every managed device, and the primary user of those named (`DEVICES.about(name or id)`)
+# or enrolled by the users asked for.
+DEVICES = Read("devices", _read_devices, needs=(USERS,), per_user=True)
+# Each named SharePoint site's default groups (`SITES.about(site_root(url))`).
+SITES = Read("sites", _read_sites)

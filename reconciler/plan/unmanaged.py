@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.desired.model import DesiredTenant
-from reconciler.live.reads import Collection, Reads
+from reconciler.live.directory import GROUPS, ROLES
+from reconciler.live.reads import Reads
 from reconciler.live.state import LiveState
 
 
@@ -21,8 +22,7 @@ def wanted(desired: DesiredTenant) -> bool:
 
 def add_reads(reads: Reads) -> Reads:
     """What the section needs beyond the users: roles, groups with members."""
-    reads.collections |= {Collection.ROLES, Collection.GROUPS}
-    return reads
+    return reads.update({ROLES, GROUPS})
 
 
 def unmanaged(desired: DesiredTenant, live: LiveState) -> list[dict[str, Any]]:
