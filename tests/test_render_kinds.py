@@ -147,3 +147,15 @@ def test_no_section_lets_a_hostile_value_reach_the_terminal_or_the_comment():
         assert "\x1b" not in shown and "\u202e" not in shown
         assert not any(line.lstrip().startswith("::") for line in shown.splitlines())
     assert text.count("Ops\\x1b[2J\\u202egnp.exe\\n::set-output") >= 8  # shown, visibly
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_an_older_plan_file_s_plain_values_still_render(name):
+    """Before values were structured, a plan file held display text: shown as it is."""
+    plan = Plan(tenant="contoso.onmicrosoft.com", created_at="2026-11-22T10:00:00Z")
+    plan.changes.append(Change(USER, name, "change", "t", "Wiki (default access)",
+                               "Wiki (Editor)"))
+    label = kinds()[name].label
+    for shown in (render_text(plan), render_markdown(plan)):
+        assert re.search(rf"~ {label}: '?Wiki \(default access\)'? -> '?Wiki \(Editor\)'?",
+                         shown), shown
