@@ -220,3 +220,71 @@ def test_an_age_password_out_without_recipients_refuses_secrets_but_not_other_ch
     assert store(folder).get_object(store(folder).user_id_by_upn("bob@contoso.com"))[
         "jobTitle"] == "Director"
     assert not (tmp_path / "passwords.age").exists()
+
+
+def test_a_create_whose_every_reply_is_lost_is_found_and_keeps_the_password_it_delivered(
+        tmp_path, script):  # noqa: F811
+    folder = make_tenant(tmp_path, {"nina": NEW.format(name="nina")})
+    script.drop("POST", r"/users$", "after", times=-1)  # created; no reply ever comes
+    out = tmp_path / "pw.tsv"
+    first = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert first.exit_code == 0, first.output  # the re-check found the user it created
+    script.rules.clear()
+    again = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert again.exit_code == 0, again.output
+    assert adds(folder) == {"nina@contoso.com": 1}
+    [(user, _what, secret)] = [line.split("\t") for line in out.read_text().splitlines()]
+    assert password_set(folder, user, secret)  # one password written, the one in force
+
+
+def test_a_user_that_existed_before_the_password_was_written_gets_it_retracted(tmp_path):
+    """The plan said 'create' (a list that lagged behind, say); the directory answers that
+    the user exists, created before this run's password: that password is not in force."""
+    from reconciler.apply.secrets import Secrets
+    from reconciler.emulator.rules import blank_user
+    from reconciler.reconcile import run_apply, run_plan
+
+    folder = make_tenant(tmp_path, {"nina": NEW.format(name="nina")})
+    run = run_plan(folder, writable=True)
+    earlier = {**blank_user(), "id": "0b5e4d2a-1111-4222-8333-444455556666", "accountEnabled": True,
+               "userPrincipalName": "nina@contoso.com", "displayName": "nina",
+               "mailNickname": "nina", "createdDateTime": "2026-01-01T00:00:00Z"}
+    store(folder).put_object("user", earlier)  # made elsewhere, long before this run
+    out = tmp_path / "pw.tsv"
+    secrets = Secrets(out)
+    secrets.open()
+    try:
+        run_apply(run, secrets=secrets)
+    finally:
+        secrets.close()
+        run.connection.close()
+    rows = [line.split("\t") for line in out.read_text().splitlines()]
+    assert [row[:2] for row in rows] == [["nina@contoso.com", "initial password"]] * 2
+    assert rows[1][2].startswith("(not set: nina@contoso.com already existed")
+    assert not password_set(folder, "nina@contoso.com", rows[0][2])
+
+
+def test_an_existing_password_file_owned_by_someone_else_is_refused(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another user needs root")
+    folder = make_tenant(tmp_path, {"nina": NEW.format(name="nina")})
+    target = tmp_path / "pw.tsv"
+    target.write_text("someone else's\n")
+    os.chown(target, 4242, 4242)
+    result = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(target))
+    assert result.exit_code == 1
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "not a regular file owned by this user" in error
+    assert target.read_text() == "someone else's\n" and adds(folder) == {}
+
+
+def test_drift_apply_due_checks_its_password_out_like_apply(tmp_path):
+    folder = make_tenant(tmp_path / "repo", {"nina": NEW.format(name="nina")})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (folder / "drop").symlink_to(elsewhere, target_is_directory=True)
+    result = cli_run("drift", str(folder), "--apply-due", "--password-out",
+                     str(folder / "drop" / "pw.tsv"))
+    assert result.exit_code == 1
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "is a symlink" in error and list(elsewhere.iterdir()) == []
