@@ -76,7 +76,8 @@ class Secrets:
         self.delivered: list[tuple[str, str]] = []  # (user, what): never the secret
         self.unseen = 0  # initial passwords set with no destination: known to nobody
         self._lines: dict[int, str] = {}  # token -> line (the age file is rewritten whole)
-        self._fd: int | None = None
+        self._fd: int | None = None  # the plaintext file, appended to
+        self._made = False  # the age file exists (made by this run)
         self._lock = threading.Lock()
 
     @property
@@ -122,7 +123,7 @@ class Secrets:
 
     def open(self) -> None:
         """Make the destination now (before anything is sent); raise when it cannot be."""
-        if self._fd is not None or (self.path is None and self.sealed is None):
+        if self._fd is not None or self._made or (self.path is None and self.sealed is None):
             return
         target = self.sealed or self.path
         assert target is not None
@@ -167,7 +168,7 @@ class Secrets:
         finally:
             os.close(fd)
         sync_folder(target.parent)
-        self._fd = -1  # made; rewritten whole by each delivery
+        self._made = True  # rewritten whole by each delivery
 
     def _encrypt(self, text: str) -> bytes:
         import pyrage
@@ -213,6 +214,6 @@ class Secrets:
 
     def close(self) -> None:
         with self._lock:
-            if self._fd is not None and self._fd >= 0:
+            if self._fd is not None:
                 os.close(self._fd)
-            self._fd = None if self.sealed is None else self._fd
+                self._fd = None
