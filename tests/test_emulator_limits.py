@@ -13,8 +13,8 @@ from reconciler.emulator.faults import Faults
 from reconciler.emulator.generate import generate_seed
 from reconciler.emulator.limits import Limits, LimitSpecError
 from tests.conformance_client import send
-from tests.conformance_recipes import Seeder
 from tests.emulated import TENANT_ID
+from tests.seeding import Seeder
 
 
 def make(spec: str = "latency=0,perobject=0,lag=0", seed: dict | None = None,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance_client import send
-from tests.conformance_recipes import Seeder
 from tests.emulated import emulator
+from tests.seeding import Seeder
 
 EVENTUAL = {"ConsistencyLevel": "eventual"}
 READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"  # Directory Readers template

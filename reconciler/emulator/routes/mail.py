@@ -318,7 +318,9 @@ def _check_settings(settings: dict[str, Any]) -> None:
         raise invalid("The scheduled end time must be after the scheduled start time.")
     hours = settings.get("workingHours") or {}
     if hours:
-        if not _known_zone((hours.get("timeZone") or {}).get("name")):
+        zone = hours.get("timeZone") or {}
+        custom = str(zone.get("@odata.type", "")).endswith("customTimeZone")
+        if not custom and not _known_zone(zone.get("name")):  # a custom zone is named freely
             raise invalid(f"The time zone '{(hours.get('timeZone') or {}).get('name')}' is "
                           "not valid.")
         if str(hours.get("endTime")) <= str(hours.get("startTime")):
