@@ -35,6 +35,8 @@ class Context:
     read: bool
     sent: set[tuple[str, str]] = field(default_factory=set)  # (key, string) the request
     # carried: a reply's value is an echo when the same key holds the same string
+    sent_keys: set[str] = field(default_factory=set)  # keys sent with a real value (not a
+    # doc stand-in): the reply's value for them is the request's, or what Graph made of it
     skip: set[str] = field(default_factory=set)  # keys named as doc abbreviations
     item_type: str | None = None  # the type of a listed reply's items
 
@@ -159,7 +161,7 @@ def _scalar(doc: Any, ours: Any, prop: csdl.Property | None, context: Context,
         return [] if isinstance(ours, int | float) and not isinstance(ours, bool) else differs()
     kind = prop.type if prop else None
     enum = kind in csdl.model().enums if kind else False
-    determined = context.read or enum or (key, doc) in context.sent
+    determined = context.read or enum or (key, doc) in context.sent or key in context.sent_keys
     if ours is None and not determined:
         return []  # a write's reply: Graph returns null for what it holds no value for
     if not isinstance(ours, str):

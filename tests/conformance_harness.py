@@ -293,7 +293,9 @@ def prepare(example: Example, em: Emulator) -> Replay:
     else:
         query_text = example.query
     content = JPEG if example.method == "PUT" and harness.steps[-1].kind == "$value" else None
-    context = Context(read=example.read, sent=harness.sent | sent_strings(harness.body))
+    context = Context(read=example.read, sent=harness.sent | sent_strings(harness.body),
+                      sent_keys={k for k, v in sent_strings(example.body)
+                                 if not doc_placeholder(v)})
     step = harness.steps[harness.target]
     return Replay(example.method, path + ("?" + query_text if query_text else ""),
                   harness.body, dict(example.headers), content, context,
