@@ -14,8 +14,8 @@ from reconciler.emulator.app import Emulator
 from reconciler.emulator.faults import Faults
 from reconciler.emulator.limits import Limits
 from tests.conformance_client import send
-from tests.conformance_recipes import Seeder
 from tests.emulated import TENANT_ID, emulator
+from tests.seeding import Seeder
 
 READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"  # Directory Readers template
 

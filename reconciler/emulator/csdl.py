@@ -317,3 +317,21 @@ def scalar_conforms(item: Any, type_name: str) -> bool:
 
 def enum_members(name: str) -> list[str]:
     return model().enums.get(full_name(name), [])
+
+
+def canonical_enums(value: Any, type_name: str) -> Any:
+    """`value` (a request body of `type_name`) with each enum member spelled as the CSDL
+    spells it: Graph reads enum members in any case (its docs send `Monday`, `Scheduled`)
+    and answers in the declared spelling. Values that match no member are left as sent."""
+    the_model = model()
+    if isinstance(value, list):
+        return [canonical_enums(v, type_name) for v in value]
+    if isinstance(value, str) and full_name(type_name) in the_model.enums:
+        members = {m.lower(): m for m in the_model.enums[full_name(type_name)]}
+        parts = [members.get(p.strip().lower(), p) for p in value.split(",")]
+        return ",".join(parts)
+    if not isinstance(value, dict) or the_model.type(type_name) is None:
+        return value
+    actual = full_name(value["@odata.type"]) if value.get("@odata.type") else type_name
+    props = the_model.properties(actual if actual in the_model.types else type_name)
+    return {k: canonical_enums(v, props[k].type) if k in props else v for k, v in value.items()}

@@ -203,7 +203,9 @@ def select(obj: dict[str, Any], fields: list[str] | None, default: tuple[str, ..
            known: frozenset[str] | None = None, type_name: str = "") -> dict[str, Any]:
     """Project `obj` to `$select` (id always kept) or to the default property set."""
     if fields:
-        if known is not None:
+        if known is not None:  # property names are matched in any case, as Graph does
+            spelled = {name.lower(): name for name in known}
+            fields = [spelled.get(f.lower(), f) for f in fields]
             for name in fields:
                 if name not in known and not name.startswith("@"):
                     raise bad_request(

@@ -47,6 +47,33 @@ def user_read_only() -> frozenset[str]:
     return frozenset(csdl.model().properties("user")) - USER_WRITABLE
 
 
+# "group resource type" ("Returned by default") and the "Create group" reply: the properties
+# Graph returns for a group without $select, each null or [] until it has a value.
+GROUP_DEFAULT_SELECT = (
+    "deletedDateTime", "classification", "createdDateTime", "creationOptions", "description",
+    "displayName", "expirationDateTime", "groupTypes", "isAssignableToRole", "mail",
+    "mailEnabled", "mailNickname", "membershipRule", "membershipRuleProcessingState",
+    "onPremisesDomainName", "onPremisesLastSyncDateTime", "onPremisesNetBiosName",
+    "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+    "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime",
+    "resourceBehaviorOptions", "resourceProvisioningOptions", "securityEnabled",
+    "securityIdentifier", "theme", "visibility", "onPremisesProvisioningErrors",
+    "serviceProvisioningErrors",
+)
+
+
+@cache
+def _group_blank() -> tuple[tuple[str, bool], ...]:
+    declared = csdl.model().properties("group")
+    return tuple((name, declared[name].collection) for name in GROUP_DEFAULT_SELECT
+                 if name in declared)
+
+
+def blank_group() -> dict:
+    """A group's default properties before it has values: null, or [] for collections."""
+    return {name: [] if collection else None for name, collection in _group_blank()}
+
+
 @cache
 def group_properties() -> frozenset[str]:
     model = csdl.model()

@@ -30,7 +30,8 @@ class Request:
         self.raw_query = parts.query
         self.query: dict[str, str] = {}
         for key, value in parse_qsl(parts.query, keep_blank_values=True):
-            self.query[key.strip()] = value.strip()
+            key = key.strip()  # system query options are case-insensitive ($orderBy)
+            self.query[key.lower() if key.startswith("$") else key] = value.strip()
         self.request_id = str(uuid.uuid4())
         self.cast: str | None = None  # an OData cast segment, taken off the path (paths.py)
         self.count_segment = False  # a final /$count segment, taken off the path

@@ -20,6 +20,7 @@ from reconciler.emulator.rules import (
     GROUP_REQUIRED_ON_CREATE,
     READ_ONLY_MESSAGE,
     SYNC_MASTERED_MESSAGE,
+    blank_group,
     group_kind,
     group_properties,
 )
@@ -38,7 +39,8 @@ DYNAMIC = ("Unable to update the specified properties for objects that have memb
 
 
 def _served(group: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in group.items() if not k.startswith("@")}
+    """The group as Graph returns it: its default properties (null or [] when unset)."""
+    return {**blank_group(), **{k: v for k, v in group.items() if not k.startswith("@")}}
 
 
 @router.route("GET", V1 + "/groups")
@@ -75,6 +77,7 @@ def create_group(em: Emulator, request: Request) -> Response:
              "visibility": None, "membershipRule": None, "isAssignableToRole": None,
              "onPremisesSyncEnabled": None, "proxyAddresses": [], "deletedDateTime": None,
              **body, "createdDateTime": em.now_text()}
+    group["renewedDateTime"] = group["createdDateTime"]
     if "Unified" in group["groupTypes"]:
         domain = (domains(em) or ["contoso.onmicrosoft.com"])[0]
         group["mail"] = f"{group['mailNickname']}@{domain}"

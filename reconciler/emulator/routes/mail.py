@@ -260,7 +260,8 @@ def update_mailbox_settings(em: Emulator, request: Request, key: str) -> Respons
     settings = _settings(em, user["id"])
     if "userPurpose" in body:
         raise bad_request("The property 'userPurpose' is read-only.", code="ErrorInvalidRequest")
-    if isinstance(body.get("automaticRepliesSetting"), dict):  # Outlook reads enums in any case
+    body = csdl.canonical_enums(body, "mailboxSettings")  # Outlook reads enums in any case
+    if isinstance(body.get("automaticRepliesSetting"), dict):
         body["automaticRepliesSetting"] = _normalise_replies(body["automaticRepliesSetting"])
     problems = csdl.problems(body, "mailboxSettings")
     if problems:
