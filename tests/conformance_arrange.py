@@ -78,11 +78,42 @@ def concrete(type_name: str, props: dict[str, Any]) -> str:
 def declared(type_name: str, props: dict[str, Any],
              navigations: bool = False) -> dict[str, Any]:
     """The properties of `props` the type declares (annotations dropped, and navigations
-    unless the object keeps them as shown)."""
+    unless the object keeps them as shown), as values of their declared types."""
     known = dict(csdl.model().properties(type_name))
     if navigations:
         known.update(csdl.model().navigations(type_name))
-    return {k: copy.deepcopy(v) for k, v in props.items() if k in known}
+    return {k: typed(copy.deepcopy(v), known[k].type) for k, v in props.items() if k in known}
+
+
+def typed(value: Any, type_name: str) -> Any:
+    """A documented value as Graph would hold it: the docs' stand-ins (`datetime-value`,
+    `servicePlanId-value`) become values of the declared type, enum members take the
+    schema's spelling, and keys a complex type does not declare (a doc's misspelt `Type`)
+    are dropped. The arranged tenant is then one Graph could have."""
+    model = csdl.model()
+    if isinstance(value, list):
+        return [typed(v, type_name) for v in value]
+    if isinstance(value, dict):
+        actual = csdl.full_name(value["@odata.type"]) if value.get("@odata.type") else type_name
+        kind = model.type(actual) or model.type(type_name)
+        if kind is None or any(t.open for t in model.chain(kind.name)):
+            return value
+        props = model.properties(kind.name)
+        return {k: typed(v, props[k].type) if k in props else v for k, v in value.items()
+                if k in props or k.startswith("@")}
+    if not isinstance(value, str):
+        return value
+    if type_name in model.enums:
+        members = {m.lower(): m for m in model.enums[type_name]}
+        return members.get(value.lower(), model.enums[type_name][0])
+    if doc_placeholder(value):
+        return _STAND_INS.get(type_name, value)
+    return value
+
+
+_STAND_INS = {"Edm.Guid": "00000000-0000-4000-8000-00000000d0c0",
+              "Edm.DateTimeOffset": "2024-01-01T00:00:00Z", "Edm.Date": "2024-01-01",
+              "Edm.TimeOfDay": "08:00:00.0000000"}
 
 
 class Arranger:
@@ -109,7 +140,11 @@ class Arranger:
         elif name == "directoryObject":
             ref = self.directory_object("microsoft.graph.user", props, key)
         elif name == "directoryRole":
-            ref = self.directory_role(props)
+            template = key.partition("=")[2] if key and key.startswith("roleTemplateId=") \
+                else None  # the alternate key names the role's template
+            ref = self.directory_role({**props, "roleTemplateId": template} if template
+                                      else props)
+            ref.key = key if template else ref.key
         elif name == "subscribedSku":
             ref = self.sku(props)
         elif name == "unifiedRoleAssignment":
@@ -120,7 +155,7 @@ class Arranger:
             ref = self.license_details(owner, props)
         elif name == "directoryAudit":
             with self.store.transaction():
-                self.store.add_audit(props)
+                self.store.add_audit(typed(copy.deepcopy(props), kind))
             ref = Ref(kind, props.get("id") or "", props.get("id") or "")
         elif self.model_is(kind, "authenticationMethod") or name == "calendarPermission":
             ref = self.item(owner, kind, props, key)
