@@ -8,8 +8,8 @@ import pytest
 
 from reconciler.emulator import csdl
 from tests.conformance_client import send
-from tests.conformance_recipes import Seeder
 from tests.emulated import emulator
+from tests.seeding import Seeder
 
 PRIMITIVE = "Cannot convert a primitive value to the expected type '{}'. See the inner " \
             "exception for more details."
