@@ -165,3 +165,24 @@ def test_a_groups_read_only_properties_are_refused(tenant, name, value):
     assert error(reply) == (400, "Request_BadRequest",
                             f"Property '{name}' is read-only and cannot be set.")
     assert em.store.get_object(group) == before
+
+
+@pytest.mark.parametrize("segment", ["assignLicense", "microsoft.graph.assignLicense"])
+def test_an_actions_body_holds_only_its_declared_parameters(tenant, segment):
+    em, user, _ = tenant
+    parameters = csdl.model().action("user", False, "assignLicense")
+    assert set(parameters) == {"addLicenses", "removeLicenses"}
+    licences_before = em.store.licenses_of([user])[user]
+    extra = send(em, "POST", f"/users/{user}/{segment}",
+                 {"addLicenses": [], "removeLicenses": [], "keepOthers": True}, {})
+    assert error(extra) == (400, "Request_BadRequest", "The parameter 'keepOthers' in the "
+                            "request payload is not a valid parameter for the operation "
+                            "'assignLicense'.")
+    assert parameters["removeLicenses"].type == "Edm.Guid"
+    not_guid = send(em, "POST", f"/users/{user}/{segment}",
+                    {"addLicenses": [], "removeLicenses": ["E5"]}, {})
+    assert error(not_guid) == (400, "Request_BadRequest", PRIMITIVE.format("Edm.Guid"))
+    not_list = send(em, "POST", f"/users/{user}/{segment}",
+                    {"addLicenses": {"skuId": user}, "removeLicenses": []}, {})
+    assert "'StartArray' node was expected" in error(not_list)[2]
+    assert em.store.licenses_of([user])[user] == licences_before

@@ -3,8 +3,11 @@
 `Emulator.dispatch` calls `check` for every POST to a collection and every PATCH or PUT of an
 entity or complex value the CSDL types (paths.py names the type): users, groups, invitations,
 authentication methods, open extensions, app role assignments, role assignments, calendars,
-calendar permissions, policies... Bodies of actions (`assignLicense`), of `$ref` and of
-`$value` are the routes' own business. What Graph answers, with its codes and messages:
+calendar permissions, policies... and for every POST of an action bound to the addressed
+type (`assignLicense`, `restore`), whose body holds only the parameters the CSDL declares for
+it ("The parameter 'x' in the request payload is not a valid parameter for the operation
+'assignLicense'."), each of its declared type. Bodies of `$ref` and `$value` are the routes'.
+What Graph answers, with its codes and messages:
 - a property the type does not declare: 400 "Property 'x' does not exist as a declared
   property or extension property." (`Request_BadRequest`). Open types (openTypeExtension)
   take any property; directory objects take directory extensions (`extension_{app}_{name}`);
@@ -59,9 +62,12 @@ def body_type(request: Request) -> str | None:
 
 
 def check(request: Request) -> None:
-    """Raise Graph's 400 when the body of a typed write departs from the CSDL."""
+    """Raise Graph's 400 when the body of a typed write or of a bound action departs from
+    the CSDL."""
+    action = getattr(request, "action", None)
     type_name = body_type(request)
-    if type_name is None or type_name in _LEFT_TO_ROUTES or not request.body:
+    if (type_name is None or type_name in _LEFT_TO_ROUTES) and action is None or \
+            not request.body or request.method != "POST" and action is not None:
         return
     body = request.json()
     code = "ErrorInvalidRequest" if _OUTLOOK.match(request.path) else "Request_BadRequest"
@@ -69,9 +75,25 @@ def check(request: Request) -> None:
         raise bad_request("A node of type 'StartArray' was read from the JSON reader when "
                           "trying to read the start of an entry; however, a 'StartObject' node "
                           "was expected.", code)
-    message = problem(body, type_name)
+    message = parameters_problem(body, *action) if action else problem(body, type_name or "")
     if message:
         raise bad_request(message, code)
+
+
+def parameters_problem(body: dict[str, Any], action: str,
+                       parameters: dict[str, csdl.Property]) -> str | None:
+    """An action's body: only its declared parameters, each of its declared type."""
+    for name, value in body.items():
+        if name.startswith("@"):
+            continue
+        parameter = parameters.get(name)
+        if parameter is None:
+            return (f"The parameter '{name}' in the request payload is not a valid parameter "
+                    f"for the operation '{action}'.")
+        found = _value_problem(value, parameter)
+        if found:
+            return found
+    return None
 
 
 def problem(value: dict[str, Any], type_name: str) -> str | None:

@@ -54,6 +54,9 @@ class Model:
     # Capabilities.ExpandRestrictions: "type/navigation" (or "set/navigation" for an entity
     # set's NonExpandableProperties) that may not be expanded
     not_expandable: set[str] = field(default_factory=set)
+    # bound actions: (binding type full name, on a collection) -> {name: {parameter: Property}}
+    actions: dict[tuple[str, bool], dict[str, dict[str, Property]]] = field(
+        default_factory=dict)
 
     # types ------------------------------------------------------------------------------
     def type(self, name: str) -> StructuredType | None:
@@ -90,6 +93,15 @@ class Model:
         if target is None or target not in self.types:
             return None
         return target if self.is_a(target, declared) else None
+
+    def action(self, name: str, collection: bool, action: str) -> dict[str, Property] | None:
+        """The parameters (binding parameter left out) of `action` bound to `name` or a base
+        type, or None when no such action binds there."""
+        for kind in self.chain(name):
+            found = self.actions.get((kind.name, collection), {}).get(action)
+            if found is not None:
+                return found
+        return None
 
     def functions_bound_to(self, name: str, collection: bool) -> set[str]:
         """Names of functions bound to `name` (or its bases), on the collection or entity."""
@@ -142,6 +154,7 @@ def model() -> Model:
     entity_sets: dict[str, str] = {}
     singletons: set[str] = set()
     not_expandable: set[str] = set()
+    actions: dict[tuple[str, bool], dict[str, dict[str, Property]]] = {}
     for schema in root.iter(f"{_EDM}Schema"):
         namespace = schema.get("Namespace", "")
         alias = schema.get("Alias")
@@ -179,6 +192,16 @@ def model() -> Model:
                     bound, collection = _type_of(first.get("Type", ""))
                     functions.setdefault(qualified(bound), []).append(
                         (element.get("Name", ""), collection))
+            elif tag == "Action" and element.get("IsBound") == "true":
+                parameters = [(p.get("Name", ""), *_type_of(p.get("Type", "")),
+                               p.get("Nullable") != "false")
+                              for p in element.iter(f"{_EDM}Parameter")]
+                if parameters:
+                    (_, bound, on_collection, _), rest = parameters[0], parameters[1:]
+                    actions.setdefault((qualified(bound), on_collection), {})[
+                        element.get("Name", "")] = {
+                        n: Property(n, t if t.startswith("Edm.") else qualified(t), c, null)
+                        for n, t, c, null in rest}
             elif tag == "Annotations":
                 not_expandable |= _expand_restrictions(element, qualified)
             elif tag == "EntityContainer":
@@ -188,7 +211,7 @@ def model() -> Model:
                             child.get("EntityType") or child.get("Type") or "")
                     if child.tag.removeprefix(_EDM) == "Singleton":
                         singletons.add(child.get("Name", ""))
-    return Model(types, enums, functions, entity_sets, singletons, not_expandable)
+    return Model(types, enums, functions, entity_sets, singletons, not_expandable, actions)
 
 
 def _expand_restrictions(element: ET.Element, qualified: Any) -> set[str]:

@@ -4,7 +4,8 @@ A request path is walked segment by segment from its entity set or singleton: a 
 collection, a navigation property (single or collection), an OData cast (`microsoft.graph.x`
 or the `graph.x` alias) on a collection of a type `x` derives from, a function bound to the
 type in any form Graph accepts (`delta`, `delta()`, `microsoft.graph.delta`), and a final
-`$count` segment. Routes then see one canonical form: casts and `$count` are taken off the
+`$count` segment, and an action bound to the type (its parameters kept in `request.action`
+for bodies.py). Routes then see one canonical form: casts and `$count` are taken off the
 path into `request.cast` and `request.count_segment`, and functions are named bare.
 """
 
@@ -47,6 +48,7 @@ def normalise(request: Request) -> None:
     request.cast = None
     request.count_segment = False
     request.path_type, request.path_collection = None, True
+    request.action = None
     if not request.path.startswith(V1):
         return
     segments = _split_keys(request.path[len(V1):].rstrip("/").split("/"))
@@ -75,6 +77,12 @@ def normalise(request: Request) -> None:
                 out.append(bare)
                 current = None  # a function's result: the route takes over
                 continue
+        parameters = model.action(current, collection, bare)
+        if parameters is not None:  # a bound action (assignLicense, restore, ...)
+            out.append(bare)
+            request.action = (bare, parameters)
+            current = None
+            continue
         cast = csdl.cast_name(segment)
         if cast is not None:
             if cast not in model.types:

@@ -37,6 +37,7 @@ class Request:
         self.count_segment = False  # a final /$count segment, taken off the path
         self.path_type: str | None = None  # the CSDL type the path addresses (paths.py)
         self.path_collection = True  # whether it addresses a collection of that type
+        self.action: tuple[str, dict[str, Any]] | None = None  # a bound action and parameters
 
     def json(self) -> Any:
         if not self.body:
