@@ -193,15 +193,7 @@ def model() -> Model:
                     functions.setdefault(qualified(bound), []).append(
                         (element.get("Name", ""), collection))
             elif tag == "Action" and element.get("IsBound") == "true":
-                parameters = [(p.get("Name", ""), *_type_of(p.get("Type", "")),
-                               p.get("Nullable") != "false")
-                              for p in element.iter(f"{_EDM}Parameter")]
-                if parameters:
-                    (_, bound, on_collection, _), rest = parameters[0], parameters[1:]
-                    actions.setdefault((qualified(bound), on_collection), {})[
-                        element.get("Name", "")] = {
-                        n: Property(n, t if t.startswith("Edm.") else qualified(t), c, null)
-                        for n, t, c, null in rest}
+                _bound_action(element, qualified, actions)
             elif tag == "Annotations":
                 not_expandable |= _expand_restrictions(element, qualified)
             elif tag == "EntityContainer":
@@ -212,6 +204,19 @@ def model() -> Model:
                     if child.tag.removeprefix(_EDM) == "Singleton":
                         singletons.add(child.get("Name", ""))
     return Model(types, enums, functions, entity_sets, singletons, not_expandable, actions)
+
+
+def _bound_action(element: ET.Element, qualified: Any,
+                  actions: dict[tuple[str, bool], dict[str, dict[str, Property]]]) -> None:
+    """Record a bound `<Action>`'s parameters under its binding type."""
+    parameters = [(p.get("Name", ""), *_type_of(p.get("Type", "")),
+                   p.get("Nullable") != "false") for p in element.iter(f"{_EDM}Parameter")]
+    if not parameters:
+        return
+    (_, bound, on_collection, _), rest = parameters[0], parameters[1:]
+    actions.setdefault((qualified(bound), on_collection), {})[element.get("Name", "")] = {
+        n: Property(n, t if t.startswith("Edm.") else qualified(t), c, null)
+        for n, t, c, null in rest}
 
 
 def _expand_restrictions(element: ET.Element, qualified: Any) -> set[str]:

@@ -45,7 +45,8 @@ def _principal(em: Emulator, sp_id: str) -> dict[str, Any]:
 @router.route("GET", V1 + "/servicePrincipals")
 def list_service_principals(em: Emulator, request: Request) -> Response:
     items = odata.refine(service_principals(em), request)
-    page, more, count = odata.offset_page(request, items, odata.page_size(request, 999, 100))
+    page, more, count = odata.offset_page(request, items,
+                                          odata.directory_page_size(request, em.limits))
     fields = odata.select_fields(request)
     return odata.page_response(request, [odata.select(sp, fields, None) for sp in page], more,
                                "servicePrincipals", count)
