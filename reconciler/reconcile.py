@@ -16,6 +16,7 @@ from reconciler.apply.stale import listing, moved_facts, protected_changes, unpl
 from reconciler.apply.trail import Trail
 from reconciler.areas import DirectoryAudit, ExchangeAudit
 from reconciler.areas.registry import AREAS, reads_for
+from reconciler.bulk import collector_paused, new_objects_collected
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant, DesiredUser
 from reconciler.desired.problems import InputError
@@ -46,6 +47,7 @@ class PlanRun:
     plan: Plan
 
 
+@new_objects_collected()
 def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
              progress: Progress, *, tenant: bool = True) -> LiveState:
     """What planning these users needs; with `tenant`, also tenant.yaml's own sections."""
@@ -63,6 +65,7 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
                      progress=progress, anchors=anchors, cache=cache)
 
 
+@collector_paused()
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,
              progress: Progress = lambda _m: None) -> PlanRun:
     """Plan the tenant in `folder`; the connection stays open for an apply to follow."""
@@ -92,6 +95,7 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
     return PlanRun(desired, connection, live, plan)
 
 
+@collector_paused()
 def judged_plan(desired: DesiredTenant, live: LiveState, users: list[DesiredUser], *,
                 tenant: bool = True) -> Plan:
     """A plan with its refusals: what `plan` shows and `apply --plan` re-judges against."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from reconciler.desired import model
@@ -70,8 +73,8 @@ def build_user(
         source = layered(source, config.source, taken)
     managed = set(_managed_keys(data))
     from_defaults = dotted(taken)
-    defaulted = frozenset(k for k in managed if k in from_defaults
-                          or any(k.startswith(t + ".") for t in from_defaults))
+    defaulted = _shared(frozenset(k for k in managed if k in from_defaults
+                                  or any(k.startswith(t + ".") for t in from_defaults)))
     mailbox = data.get("mailbox") or {}
     permissions = mailbox.get("permissions") or {}
     authentication = data.get("authentication") or {}
@@ -81,7 +84,7 @@ def build_user(
         state=data.get("state", "present"),
         source=source,
         file=file,
-        managed=frozenset(managed),
+        managed=_shared(frozenset(managed)),
         profile=dict(data.get("profile") or {}),
         manager=data.get("manager"),
         extension_attributes=dict(data.get("extensionAttributes") or {}),
@@ -149,7 +152,7 @@ def _managed_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
     """Dotted key paths present in the file, down to profile fields and mailbox parts."""
     keys = []
     for key, value in data.items():
-        dotted = prefix + key
+        dotted = sys.intern(prefix + key) if prefix else key
         keys.append(dotted)
         if key in ("profile", "mailbox", "permissions", "authentication", "phoneMethods",
                    "extensionAttributes", "calendar") and isinstance(value, dict):
@@ -157,8 +160,32 @@ def _managed_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
     return keys
 
 
+# Shared by every entry without a schedule or extra keys, and every entry's key path is
+# one tuple per position (`("groups", 3)`): 50,000 files repeat them (frozen, read-only).
+_ALWAYS = model.Window()
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+_PATHS: dict[tuple, list[tuple]] = {}
+_MANAGED: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _indexed(path: tuple, count: int) -> list[tuple]:
+    """`[(*path, 0), ..., (*path, count - 1)]`, the same tuples for every file."""
+    paths = _PATHS.setdefault(path, [])
+    paths.extend((*path, index) for index in range(len(paths), count))
+    return paths
+
+
+def _shared(keys: frozenset[str]) -> frozenset[str]:
+    """One frozenset per distinct set of managed keys (most files manage the same keys)."""
+    if len(_MANAGED) >= 10_000:
+        return keys
+    return _MANAGED.setdefault(keys, keys)
+
+
 def _window(item: dict[str, Any]) -> model.Window:
     start_text, end_text = item.get("from"), item.get("until")
+    if start_text is None and end_text is None:
+        return _ALWAYS
     return model.Window(
         start=window_start(start_text) if start_text else None,
         end=window_end(end_text) if end_text else None,
@@ -168,14 +195,16 @@ def _window(item: dict[str, Any]) -> model.Window:
 
 
 def _entries(items: list | None, path: tuple, forms: tuple[str, ...]) -> list[model.Entry]:
+    if not items:
+        return []
     entries = []
-    for index, item in enumerate(items or []):
+    for item, at in zip(items, _indexed(path, len(items)), strict=False):
         if isinstance(item, str):
-            entries.append(model.Entry(item, "ref", model.Window(), (*path, index)))
+            entries.append(model.Entry(item, "ref", _ALWAYS, at, _NO_EXTRA))
             continue
         by = next(form for form in forms if form in item)
         extra = {k: v for k, v in item.items() if k not in (*forms, "from", "until")}
-        entries.append(model.Entry(item[by], by, _window(item), (*path, index), extra))
+        entries.append(model.Entry(item[by], by, _window(item), at, extra or _NO_EXTRA))
     return entries
 
 

@@ -78,4 +78,4 @@ def layered(own: SourceMap, defaults: SourceMap | None,
             taken: frozenset[KeyPath]) -> SourceMap:
     if defaults is None or not taken:
         return own
-    return LayeredSource(own.file, own.marks, defaults, taken)
+    return LayeredSource(own.file, own.marks, own.origin, defaults=defaults, taken=taken)

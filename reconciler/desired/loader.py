@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.bulk import collector_paused
 from reconciler.desired.build import build_tenant_config, build_user
 from reconciler.desired.checks import check_tenant_config, check_users
-from reconciler.desired.confine import inside
+from reconciler.desired.confine import Confinement, inside
 from reconciler.desired.model import DesiredTenant, DesiredUser, TenantConfig
 from reconciler.desired.problems import InputError, Problem
 from reconciler.desired.schema import validate_document
@@ -26,26 +28,47 @@ class LoadResult:
 
 
 def user_files(folder: Path) -> list[Path]:
-    """Every user file under `users/`, in a stable order."""
+    """Every user file under `users/` (.yaml or .yml; subfolders too, not through a
+    symlinked folder), in a stable order: Path order (by parts)."""
     users = folder / USERS_FOLDER
     if not users.is_dir():
         return []
-    return sorted(p for p in users.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found: list[Path] = []
+    _walk(users, found)
+    return sorted(found, key=lambda p: p.parts)
 
 
+def _walk(directory: Path, found: list[Path]) -> None:
+    try:
+        with os.scandir(directory) as listing:
+            entries = list(listing)
+    except PermissionError:
+        return  # as Path.rglob does
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            _walk(directory / entry.name, found)
+            continue
+        dot = entry.name.rfind(".")  # Path.suffix: a name like `.yaml` has none
+        if 0 < dot and entry.name[dot:] in (".yaml", ".yml") and entry.is_file():
+            found.append(directory / entry.name)
+
+
+@collector_paused()
 def load_tenant(folder: Path) -> LoadResult:
     """Parse, validate and build the whole folder; problems are collected, never raised."""
     result = LoadResult(tenant=None)
     config = _load_config(folder, result)
     users: list[DesiredUser] = []
+    confined = Confinement(folder)
     for path in user_files(folder):
         result.files += 1
-        if not inside(folder, path):  # a symlink (or a link in the way) out of the folder
-            result.problems.append(Problem(_display(folder, path), 1, 1, "(document)",
+        display = str(path)  # user_files' paths are built under `folder`: see _display
+        if not confined(path):  # a symlink (or a link in the way) out of the folder
+            result.problems.append(Problem(display, 1, 1, "(document)",
                                            "resolves outside the tenant folder (a symlink?); "
                                            "user files must lie inside it: not read"))
             continue
-        loaded = _load_checked(path, _display(folder, path), "user", result)
+        loaded = _load_checked(path, display, "user", result)
         if loaded is not None:
             users.append(build_user(loaded.data, path, folder, loaded.source, config))
     result.problems += check_users(users, config)
@@ -97,7 +120,7 @@ def _load_config(folder: Path, result: LoadResult) -> TenantConfig | None:
 
 def _load_checked(path: Path, display: str, schema: str, result: LoadResult) -> LoadedYaml | None:
     """Parse and schema-check one file; None (with problems recorded) when it is not usable."""
-    loaded = load_yaml(path, display)
+    loaded = load_yaml(path, display, located=schema != "user")  # positions: when needed
     problems = list(loaded.problems)
     if loaded.data is None and not problems:
         problems.append(Problem(display, 1, 1, "(document)", "the file is empty"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ DEFAULT_AUDIT_FILE = ".reconciler/audit.jsonl"
 DEFAULT_CONCURRENCY = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Window:
     """When a list entry is in force: [start, end). None is unbounded."""
 
@@ -38,7 +39,7 @@ class Window:
         return self.start is not None or self.end is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One list entry (group, role, trustee...): its reference text and schedule.
 
@@ -50,10 +51,10 @@ class Entry:
     by: str
     window: Window
     path: tuple
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class License:
     sku: str
     disabled_plans: tuple[str, ...] | None
@@ -61,7 +62,7 @@ class License:
     path: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CalendarPermission:
     user: str
     role: str
@@ -69,7 +70,7 @@ class CalendarPermission:
     path: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     id: str
     do: str
@@ -90,9 +91,10 @@ class SignIn:
     remove_licenses: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class DesiredUser:
-    """One user file. A key absent from `managed` is not managed; None values clear."""
+    """One user file. A key absent from `managed` is not managed; None values clear.
+    (Slots: 50,000 of them are held through a whole run.)"""
 
     upn: str
     state: str

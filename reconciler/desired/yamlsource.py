@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ KeyPath = tuple[str | int, ...]
 MAX_ALIASES = 100  # `*alias` references in one file
 MAX_DEPTH = 64  # nested mappings and lists
 MAX_ALIAS_NODES = 10_000  # extra values aliases may expand to, beyond the file's own
+_OPENERS = ("[", "{", "-", ":", "?")  # what opens a collection: flow, list item, key
 
 
 class _PyLoader(yaml.SafeLoader):
@@ -30,7 +32,23 @@ class _PyLoader(yaml.SafeLoader):
 
 class _CLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """The same, on libyaml's parser when PyYAML has it: five times faster on big tenants.
-    Its error messages differ, so a file that fails to parse is parsed again by _PyLoader."""
+    Its error messages differ, so a file that fails to parse is parsed again by _PyLoader.
+
+    A scalar's tag depends only on its kind, text and quoting (there are no path
+    resolvers), and keys and most values repeat from file to file: resolved once each."""
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = _RESOLVED.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) < _RESOLVED_MAX:
+                _RESOLVED[key] = tag
+        return tag
+
+
+_RESOLVED: dict[tuple, str] = {}
+_RESOLVED_MAX = 20_000
 
 
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
@@ -50,21 +68,33 @@ _CLoader.yaml_implicit_resolvers = _RESOLVERS
 
 @dataclass
 class SourceMap:
-    """Where each key path of one file starts (1-based line and column)."""
+    """Where each key path of one file starts (1-based line and column).
+
+    A tenant's user files are loaded with `origin` set and no marks: the positions are read
+    from the file again the first time a message needs one (most files never do, and
+    50,000 files' positions held for the whole run were ~100 MB)."""
 
     file: str
     marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    origin: Path | None = None  # the file the marks are read from on first use
 
     def locate(self, path: KeyPath) -> tuple[int, int]:
         """The position of `path`, or of its nearest located ancestor."""
-        while path not in self.marks and path:
+        marks = self._marks()
+        while path not in marks and path:
             path = path[:-1]
-        return self.marks.get(path, (1, 1))
+        return marks.get(path, (1, 1))
 
     def problem(self, path: KeyPath, message: str) -> Problem:
         """A problem located at `path` in this file."""
         line, col = self.locate(path)
         return Problem(self.file, line, col, format_path(path), message)
+
+    def _marks(self) -> dict[KeyPath, tuple[int, int]]:
+        if self.origin is not None:
+            origin, self.origin = self.origin, None
+            self.marks = load_yaml(origin, self.file).source.marks
+        return self.marks
 
 
 def format_path(path: KeyPath) -> str:
@@ -85,9 +115,10 @@ class LoadedYaml:
     problems: list[Problem]
 
 
-def load_yaml(path: Path, display: str) -> LoadedYaml:
-    """Parse one YAML file; `display` is the name used in messages."""
-    source = SourceMap(display)
+def load_yaml(path: Path, display: str, *, located: bool = True) -> LoadedYaml:
+    """Parse one YAML file; `display` is the name used in messages. Not `located`: the
+    positions are read again from `path` when a message first needs one (SourceMap)."""
+    source = SourceMap(display) if located else SourceMap(display, origin=path)
     problems: list[Problem] = []
     try:
         text = path.read_text(encoding="utf-8")
@@ -117,9 +148,10 @@ def load_yaml(path: Path, display: str) -> LoadedYaml:
     if node is None:
         return LoadedYaml(None, source, problems)
     constructor = _constructor()
-    budget = _Budget(events + MAX_ALIAS_NODES)
+    budget = _Budget(events + MAX_ALIAS_NODES if events >= 0 else sys.maxsize)
+    marks = source.marks if located else None
     try:
-        data = _build(node, (), source, problems, constructor, budget)
+        data = _build(node, (), marks, display, problems, constructor, budget)
     except _Exhausted as exc:
         problems.append(Problem(display, *exc.at, "(document)",
                                 f"aliases expand to more than {MAX_ALIAS_NODES} extra values "
@@ -132,7 +164,12 @@ def load_yaml(path: Path, display: str) -> LoadedYaml:
 
 def _prescan(text: str, display: str) -> tuple[Problem | None, int]:
     """Count aliases and nesting on the event stream (linear, no recursion) before any
-    tree is built; (the first limit crossed, located; the number of events)."""
+    tree is built; (the first limit crossed, located; the number of events). A text with
+    no `*` has no alias, and one with fewer collection indicators than MAX_DEPTH cannot
+    nest that deep (every mapping, list or flow collection needs one of its own): such a
+    text, most user files, is not scanned (the events are then not counted: -1)."""
+    if "*" not in text and sum(map(text.count, _OPENERS)) < MAX_DEPTH:
+        return None, -1
     aliases = depth = events = 0
     try:
         for event in yaml.parse(text, Loader=_CLoader):
@@ -188,48 +225,61 @@ def _constructor() -> _PyLoader:
 
 
 def _build(
-    node: yaml.Node, path: KeyPath, source: SourceMap, problems: list[Problem], loader: _PyLoader,
-    budget: _Budget,
+    node: yaml.Node, path: KeyPath, marks: dict[KeyPath, tuple[int, int]] | None, file: str,
+    problems: list[Problem], loader: _PyLoader, budget: _Budget,
 ) -> Any:
+    """The value of `node`; with `marks`, each key path's position recorded in it."""
     budget.spend(node)
-    source.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if marks is not None:
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             scalar = isinstance(key_node, yaml.ScalarNode)
             key = _scalar(key_node, loader) if scalar else None
-            at = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key, str):
-                problems.append(
-                    Problem(source.file, *at, format_path(path), f"a key must be text, not {key!r}")
-                )
+                problems.append(Problem(file, *_position(key_node), format_path(path),
+                                        f"a key must be text, not {key!r}"))
                 continue
             child = (*path, key)
             if key in result:
-                first = source.marks[child]
+                first = _position(_first_key(node, key))
                 problems.append(
                     Problem(
-                        source.file, *at, format_path(child),
+                        file, *_position(key_node), format_path(child),
                         f"duplicate key (first at line {first[0]}; keep one)",
                     )
                 )
                 continue
-            source.marks[child] = at
-            result[key] = _build(value_node, child, source, problems, loader, budget)
+            if marks is not None:
+                marks[child] = _position(key_node)
+            result[key] = _build(value_node, child, marks, file, problems, loader, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*path, index), source, problems, loader, budget)
+            _build(item, (*path, index), marks, file, problems, loader, budget)
             for index, item in enumerate(node.value)
         ]
     return _scalar(node, loader)
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _first_key(mapping: yaml.MappingNode, key: str) -> yaml.Node:
+    """The first key node of `mapping` that is the text `key`."""
+    return next((k for k, _ in mapping.value
+                 if isinstance(k, yaml.ScalarNode) and k.tag == _STR and k.value == key),
+                mapping)
 
 
 _STR = "tag:yaml.org,2002:str"
 
 
 def _scalar(node: yaml.Node, loader: _PyLoader) -> Any:
-    """A scalar's value; text (most of a tenant) is taken as is, without the constructor."""
+    """A scalar's value; text (most of a tenant) is taken as is, without the constructor,
+    and interned: keys, group names and departments repeat in every file."""
     if node.tag == _STR and isinstance(node, yaml.ScalarNode):
-        return node.value
+        return sys.intern(node.value)
     return loader.construct_object(node)

@@ -29,7 +29,7 @@ def read_groups(ctx: ReadContext, _asked: Asked) -> None:
     if ctx.cache is not None:
         objects = ctx.cache.read(ctx.graph, "groups", api.groups_delta().path, fold_group)
         for item in objects.values():
-            state.groups[item["id"]] = _group(item, set(item.get("members") or ()))
+            state.groups[item["id"]] = _group(item, item["members"])  # the cache's set
     else:
         _read_groups(ctx.graph, state)
     memberships = sum(len(g.members) for g in state.groups.values())

@@ -42,6 +42,7 @@ __all__ = ["STATE_EXTENSION", "read_live"]
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+_NONE: frozenset[str] = frozenset()
 
 
 def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | None = None,
@@ -115,7 +116,7 @@ def _read_users(ctx: ReadContext, managers: bool, anchors: dict[str, str] | None
     state, cache = ctx.state, ctx.cache
     if cache is not None:
         for item in cache.read(ctx.graph, "users", api.users_delta().path, fold_user).values():
-            state.users[item["id"]] = _live_user(dict(item))
+            state.users[item["id"]] = _live_user(item)  # the cache's dict: shared, not copied
     else:
         for item in ctx.graph.list(api.list_users(with_manager=managers).path):
             state.users[item["id"]] = _live_user(item)
@@ -132,7 +133,8 @@ def _users_line(state: LiveState, cache: DeltaCache | None) -> str:
 
 
 def _live_user(item: dict[str, Any]) -> LiveUser:
-    """A user listing item (its manager, if read, folded in as `manager`) as a LiveUser."""
+    """A user listing item (its manager, if read, folded in as `manager`) as a LiveUser;
+    `item` becomes its props, unchanged (a warm read's cache saves the same dict)."""
     licenses: dict[str, list[str]] = {}
     inherited: set[str] = set()
     for assignment in item.get("licenseAssignmentStates") or []:
@@ -143,11 +145,11 @@ def _live_user(item: dict[str, Any]) -> LiveUser:
     if not item.get("licenseAssignmentStates"):
         licenses = {a["skuId"]: list(a.get("disabledPlans") or [])
                     for a in item.get("assignedLicenses") or []}
-    manager = item.pop("manager", None)
+    manager = item.get("manager")
     return LiveUser(
         item["id"], item["userPrincipalName"], item,
         manager_id=manager.get("id") if isinstance(manager, dict) else None,
-        licenses=licenses, inherited_licenses=inherited)
+        licenses=licenses, inherited_licenses=frozenset(inherited) if inherited else _NONE)
 
 
 def _read_batched(graph: GraphClient, state: LiveState, reads: list[UserGet],

@@ -6,14 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass
+@dataclass(slots=True)
 class LiveUser:
+    """One live user. `props` is the user as Graph listed it (null properties left out:
+    read it with `.get`), shared with the warm-read cache rather than copied."""
+
     id: str
     upn: str
     props: dict[str, Any]
     manager_id: str | None = None
     licenses: dict[str, list[str]] = field(default_factory=dict)  # direct: skuId -> disabled
-    inherited_licenses: set[str] = field(default_factory=set)  # skuIds assigned by a group
+    inherited_licenses: frozenset[str] = frozenset()  # skuIds assigned by a group
     extension: dict[str, Any] | None = None  # our open extension (photo hash, actions run)
     has_photo: bool | None = None
     mailbox: dict[str, Any] | None = None  # Get-Mailbox output; None: no mailbox
@@ -50,7 +53,7 @@ class LiveUser:
         self.slots[key] = value
 
 
-@dataclass
+@dataclass(slots=True)
 class LiveGroup:
     id: str
     display_name: str
@@ -107,7 +110,7 @@ class LiveSite:
     error: str | None = None  # why the site could not be read
 
 
-@dataclass
+@dataclass(slots=True)
 class RoleAssignment:
     id: str
     role_id: str
