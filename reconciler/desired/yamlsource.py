@@ -47,6 +47,13 @@ class _CLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[m
         return tag
 
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers: nothing to track while descending (called per node)."""
+
+    def ascend_resolver(self) -> None:
+        """No path resolvers: nothing to track."""
+
+
 _RESOLVED: dict[tuple, str] = {}
 _RESOLVED_MAX = 20_000
 

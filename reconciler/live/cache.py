@@ -138,13 +138,16 @@ def _objects(data: dict[str, Any], name: str) -> Objects:
 
 def _as_read(data: dict[str, Any]) -> None:
     """Saved objects in the shape a round leaves them: ids interned (a user's id, its
-    manager's and group members are then one string each), members as sets."""
+    manager's and group members are then one string each), repeated values shared, members
+    as sets."""
     for user in _objects(data, "users").values():
         if isinstance(user, dict) and isinstance(user.get("id"), str):
+            for key, value in user.items():
+                user[key] = _REPEATS.shared(key, value)
             user["id"] = sys.intern(user["id"])
             manager = user.get("manager")
             if isinstance(manager, dict) and isinstance(manager.get("id"), str):
-                manager["id"] = sys.intern(manager["id"])
+                user["manager"] = _manager(manager["id"])
     for group in _objects(data, "groups").values():
         if isinstance(group, dict):
             members = group.get("members")
@@ -209,13 +212,56 @@ def fold_user(objects: Objects, item: dict[str, Any]) -> None:
     for key, value in item.items():
         if key == "manager@delta":
             current = [r["id"] for r in value if "@removed" not in r]
-            value = {"id": sys.intern(current[0])} if current else None
+            value = _manager(current[0]) if current else None
             key = "manager"
         if value is None:
             user.pop(key, None)
         else:
-            user[key] = value
+            user[key] = _REPEATS.shared(key, value)
     user["id"] = user_id
+
+
+class _Repeats:
+    """One object per distinct value of the user properties that repeat from user to
+    user (licenses, job titles, departments, company): 50,000 users hold a few hundred
+    distinct values, not 50,000 copies. A property seen with more than LIMIT distinct
+    values (names, addresses, phones) is not followed further. Sharing is safe: a user's
+    properties are never changed in place (a fold replaces the value)."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self.values: dict[str, dict[Any, Any]] = {}
+        self.unique: set[str] = set()
+
+    def shared(self, key: str, value: Any) -> Any:
+        if key in self.unique or isinstance(value, bool | int | float) or key == "manager":
+            return value
+        token = value if isinstance(value, str) else (type(value).__name__, repr(value))
+        seen = self.values.setdefault(key, {})
+        found = seen.get(token)
+        if found is not None:
+            return found
+        if len(seen) >= self.LIMIT:
+            self.unique.add(key)
+            del self.values[key]
+        else:
+            seen[token] = value
+        return value
+
+
+_REPEATS = _Repeats()
+_MANAGERS: dict[str, dict[str, str]] = {}
+
+
+def _manager(manager_id: str) -> dict[str, str]:
+    """`{"id": manager_id}`, one object per manager (its reports share it; never changed)."""
+    found = _MANAGERS.get(manager_id)
+    if found is None:
+        if len(_MANAGERS) > 200_000:
+            _MANAGERS.clear()
+        found = _MANAGERS[manager_id] = {"id": sys.intern(manager_id)}
+    return found
 
 
 def fold_group(objects: Objects, item: dict[str, Any]) -> None:

@@ -135,21 +135,42 @@ def _users_line(state: LiveState, cache: DeltaCache | None) -> str:
 def _live_user(item: dict[str, Any]) -> LiveUser:
     """A user listing item (its manager, if read, folded in as `manager`) as a LiveUser;
     `item` becomes its props, unchanged (a warm read's cache saves the same dict)."""
-    licenses: dict[str, list[str]] = {}
-    inherited: set[str] = set()
-    for assignment in item.get("licenseAssignmentStates") or []:
-        if assignment.get("assignedByGroup"):
-            inherited.add(assignment["skuId"])
-        else:
-            licenses[assignment["skuId"]] = list(assignment.get("disabledPlans") or [])
-    if not item.get("licenseAssignmentStates"):
-        licenses = {a["skuId"]: list(a.get("disabledPlans") or [])
-                    for a in item.get("assignedLicenses") or []}
+    licenses, inherited = _licenses(item.get("licenseAssignmentStates"),
+                                    item.get("assignedLicenses"))
     manager = item.get("manager")
     return LiveUser(
         item["id"], item["userPrincipalName"], item,
         manager_id=manager.get("id") if isinstance(manager, dict) else None,
-        licenses=licenses, inherited_licenses=frozenset(inherited) if inherited else _NONE)
+        licenses=licenses, inherited_licenses=inherited)
+
+
+# The last license lists seen (the warm-read cache shares equal ones between users) and
+# what they came to: (states, assigned, direct licenses, inherited skuIds).
+_LICENSES: dict[tuple[int, int], tuple[Any, Any, dict[str, list[str]], frozenset[str]]] = {}
+
+
+def _licenses(states: list | None, assigned: list | None
+              ) -> tuple[dict[str, list[str]], frozenset[str]]:
+    """(direct: skuId -> disabled plans, skuIds assigned by a group); the same objects for
+    the same lists (never changed by readers)."""
+    key = (id(states), id(assigned))
+    known = _LICENSES.get(key)
+    if known is not None and known[0] is states and known[1] is assigned:
+        return known[2], known[3]
+    licenses: dict[str, list[str]] = {}
+    inherited: set[str] = set()
+    for assignment in states or []:
+        if assignment.get("assignedByGroup"):
+            inherited.add(assignment["skuId"])
+        else:
+            licenses[assignment["skuId"]] = list(assignment.get("disabledPlans") or [])
+    if not states:
+        licenses = {a["skuId"]: list(a.get("disabledPlans") or []) for a in assigned or []}
+    result = licenses, frozenset(inherited) if inherited else _NONE
+    if len(_LICENSES) >= 1024:
+        _LICENSES.clear()
+    _LICENSES[key] = (states, assigned, *result)  # held: their ids stay theirs
+    return result
 
 
 def _read_batched(graph: GraphClient, state: LiveState, reads: list[UserGet],
