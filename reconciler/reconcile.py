@@ -19,10 +19,11 @@ from reconciler.areas.registry import AREAS, reads_for
 from reconciler.bulk import collector_paused, new_objects_collected
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant, DesiredUser
+from reconciler.desired.parsed import cache_dir
 from reconciler.desired.problems import InputError
 from reconciler.graph.connect import Connection, connect
 from reconciler.live.audits import read_audits, read_exchange_audits, who
-from reconciler.live.cache import DeltaCache, cache_dir
+from reconciler.live.cache import DeltaCache
 from reconciler.live.reader import read_live
 from reconciler.live.state import LiveState
 from reconciler.plan import unmanaged

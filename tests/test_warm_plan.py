@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.desired.loader import load_tenant_or_raise
+from reconciler.desired.parsed import ENVIRONMENT
 from reconciler.emulator import odata
 from reconciler.emulator.generate import generate_seed
 from reconciler.graph.connect import connect
-from reconciler.live.cache import ENVIRONMENT
 from reconciler.reconcile import run_plan
 
 TENANT = """\

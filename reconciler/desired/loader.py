@@ -11,6 +11,7 @@ from reconciler.desired.build import build_tenant_config, build_user
 from reconciler.desired.checks import check_tenant_config, check_users
 from reconciler.desired.confine import Confinement, inside
 from reconciler.desired.model import DesiredTenant, DesiredUser, TenantConfig
+from reconciler.desired.parsed import ParsedFiles, cache_dir
 from reconciler.desired.problems import InputError, Problem
 from reconciler.desired.schema import validate_document
 from reconciler.desired.secrets import find_secrets
@@ -59,6 +60,8 @@ def load_tenant(folder: Path) -> LoadResult:
     result = LoadResult(tenant=None)
     config = _load_config(folder, result)
     users: list[DesiredUser] = []
+    parsed = ParsedFiles(cache_dir(folder, config.graph_url) if config else None,
+                         config.tenant_id if config else "")
     confined = Confinement(folder)
     for path in user_files(folder):
         result.files += 1
@@ -68,13 +71,15 @@ def load_tenant(folder: Path) -> LoadResult:
                                            "resolves outside the tenant folder (a symlink?); "
                                            "user files must lie inside it: not read"))
             continue
-        loaded = _load_checked(path, display, "user", result)
+        loaded = _load_user(path, display, result, parsed)
         if loaded is not None:
             users.append(build_user(loaded.data, path, folder, loaded.source, config))
     result.problems += check_users(users, config)
     if config is not None:
         result.tenant = DesiredTenant(config=config, users=users)
     result.problems.sort()
+    if not result.problems:
+        parsed.save()
     return result
 
 
@@ -118,9 +123,28 @@ def _load_config(folder: Path, result: LoadResult) -> TenantConfig | None:
     return config
 
 
-def _load_checked(path: Path, display: str, schema: str, result: LoadResult) -> LoadedYaml | None:
+def _load_user(path: Path, display: str, result: LoadResult,
+               parsed: ParsedFiles) -> LoadedYaml | None:
+    """One user file: as the last run parsed it when its bytes are the same, else parsed
+    and checked (and kept for the next run when usable)."""
+    try:
+        digest, text = parsed.read(path)
+    except OSError:
+        return _load_checked(path, display, "user", result)  # says what is wrong, as ever
+    known = parsed.lookup(digest, path, display)
+    if known is not None:
+        return known
+    loaded = _load_checked(path, display, "user", result, text)
+    if loaded is not None:
+        parsed.keep(digest, loaded.data)
+    return loaded
+
+
+def _load_checked(path: Path, display: str, schema: str, result: LoadResult,
+                  text: str | None = None) -> LoadedYaml | None:
     """Parse and schema-check one file; None (with problems recorded) when it is not usable."""
-    loaded = load_yaml(path, display, located=schema != "user")  # positions: when needed
+    loaded = load_yaml(path, display, located=schema != "user",  # positions: when needed
+                       text=text)
     problems = list(loaded.problems)
     if loaded.data is None and not problems:
         problems.append(Problem(display, 1, 1, "(document)", "the file is empty"))

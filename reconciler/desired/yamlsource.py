@@ -122,13 +122,16 @@ class LoadedYaml:
     problems: list[Problem]
 
 
-def load_yaml(path: Path, display: str, *, located: bool = True) -> LoadedYaml:
+def load_yaml(path: Path, display: str, *, located: bool = True,
+              text: str | None = None) -> LoadedYaml:
     """Parse one YAML file; `display` is the name used in messages. Not `located`: the
-    positions are read again from `path` when a message first needs one (SourceMap)."""
+    positions are read again from `path` when a message first needs one (SourceMap).
+    `text`: the file's text, already read."""
     source = SourceMap(display) if located else SourceMap(display, origin=path)
     problems: list[Problem] = []
     try:
-        text = path.read_text(encoding="utf-8")
+        if text is None:
+            text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         problems.append(Problem(display, 1, 1, "(document)", f"not UTF-8 text ({exc.reason})"))
         return LoadedYaml(None, source, problems)

@@ -9,10 +9,10 @@ the collection read cold, so a stale cache costs requests, never a wrong plan. A
 error propagates as it would on a cold read. The file is replaced atomically, so a crashed
 or concurrent run leaves a whole file (the last writer's), whose links are all valid.
 
-Where: `$RECONCILER_CACHE_DIR` when set (point `actions/cache` at it), else
-`<tenant folder>/.reconciler/cache/`; `off` turns it off. Tenants on the in-process
-emulator (`emulator:` URLs) are re-seeded freely, so for them the cache is used only when
-the variable is set.
+Where: `desired.parsed.cache_dir`: `$RECONCILER_CACHE_DIR` when set (point `actions/cache`
+at it), else `<tenant folder>/.reconciler/cache/`; `off` turns it off. Tenants on the
+in-process emulator (`emulator:` URLs) are re-seeded freely, so for them the cache is used
+only when the variable is set.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import GraphError
 
 log = logging.getLogger(__name__)
-ENVIRONMENT = "RECONCILER_CACHE_DIR"
 FORMAT = 1
 # Delta pages as large as Graph serves them (the default is 100-200 objects a page).
 PAGE_HEADERS = {"Prefer": "odata.maxpagesize=999"}
@@ -42,18 +41,6 @@ _RESYNC = {"syncStateNotFound", "resyncRequired", "syncStateInvalid", "invalidDe
 
 Objects = dict[str, dict[str, Any]]
 Fold = Callable[[Objects, dict[str, Any]], None]
-
-
-def cache_dir(folder: Path, graph_url: str) -> Path | None:
-    """Where this tenant's delta links live, or None when the cache is off."""
-    configured = os.environ.get(ENVIRONMENT)
-    if configured == "off":
-        return None
-    if configured:
-        return Path(configured)
-    if graph_url.startswith("emulator:"):
-        return None
-    return folder / ".reconciler" / "cache"
 
 
 class DeltaCache:
@@ -66,6 +53,7 @@ class DeltaCache:
         self.path = directory / f"delta-{digest}.json" if directory else None
         self.data = self._load()
         self.warm: dict[str, bool] = {}  # collection -> whether this run read it warm
+        self.changed = False  # whether this run has anything new to save
 
     def _load(self) -> dict[str, Any]:
         if self.path is None:
@@ -87,28 +75,34 @@ class DeltaCache:
         if isinstance(saved, dict) and _ours(graph, saved.get("link")) and \
                 isinstance(saved.get("objects"), dict):
             try:
-                objects, link = _round(graph, saved["link"], saved["objects"], fold)
-                self._keep(name, objects, link, warm=True)
+                objects, link, count = _round(graph, saved["link"], saved["objects"], fold)
+                if count:
+                    self._keep(name, objects, link, warm=True)
+                else:  # nothing changed: the saved link is as good as the new one
+                    self.warm[name] = True
                 return objects
             except GraphError as exc:
                 if exc.code not in _RESYNC and not 400 <= exc.status < 500:
                     raise  # a cold read is always right; a client error on our link
                     # (expired, malformed, refused) is reason enough to make one
                 log.info("delta link for %s expired (%s): reading it cold", name, exc.code)
-        objects, link = _round(graph, path, {}, fold)
+        objects, link, _count = _round(graph, path, {}, fold)
         self._keep(name, objects, link, warm=False)
         return objects
 
     def _keep(self, name: str, objects: Objects, link: str, *, warm: bool) -> None:
         self.warm[name] = warm
+        self.changed = True
         if link:
             self.data[name] = {"link": link, "objects": objects}
         else:  # no deltaLink came back: nothing to resume from next time
             self.data.pop(name, None)
 
     def save(self) -> None:
-        """Write the file atomically (owner-only: it holds directory data)."""
-        if self.path is None:
+        """Write the file atomically (owner-only: it holds directory data); not when no
+        round brought a change (an hourly no-drift plan does not rewrite 50,000 users; its
+        saved links stay valid until Graph expires them, then one cold read)."""
+        if self.path is None or not self.changed:
             return
         self.data.update(format=FORMAT, tenant=self.tenant_id, graph=self.graph_url)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +137,8 @@ def _as_read(data: dict[str, Any]) -> None:
     for user in _objects(data, "users").values():
         if isinstance(user, dict) and isinstance(user.get("id"), str):
             for key, value in user.items():
-                user[key] = _REPEATS.shared(key, value)
+                if value.__class__ is list or value.__class__ is dict:  # text: not worth it
+                    user[key] = _REPEATS.shared(key, value)
             user["id"] = sys.intern(user["id"])
             manager = user.get("manager")
             if isinstance(manager, dict) and isinstance(manager.get("id"), str):
@@ -184,16 +179,20 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _round(graph: GraphClient, url: str, saved: Objects, fold: Fold) -> tuple[Objects, str]:
+def _round(graph: GraphClient, url: str, saved: Objects, fold: Fold
+           ) -> tuple[Objects, str, int]:
     """Follow one delta round from `url`, folding each change into `saved` in place (on a
-    failure the caller drops `saved` and reads cold, so a half-folded copy never counts)."""
+    failure the caller drops `saved` and reads cold, so a half-folded copy never counts);
+    (the objects, the new deltaLink, how many changes came)."""
     objects = saved
     link = ""
+    count = 0
     for page in _pages(graph, url):
         for item in page.get("value", []):
             fold(objects, item)
+            count += 1
         link = page.get("@odata.deltaLink", link)
-    return objects, link
+    return objects, link, count
 
 
 def _pages(graph: GraphClient, url: str) -> Iterator[dict[str, Any]]:
