@@ -33,7 +33,7 @@ def tenants_command(root: Path, as_json: bool) -> None:
     """List every tenant folder under ROOT."""
     found = gitops.tenants(root)
     _output(tenants=json.dumps(found))
-    click.echo(json.dumps(found) if as_json else "\n".join(found))
+    click.echo(json.dumps(found) if as_json else "\n".join(text_line(f) for f in found))
 
 
 @ci.command("due-tenants")
@@ -56,7 +56,7 @@ def due_tenants_command(reports: Path, allowed: str, as_json: bool) -> None:
                                '["tenants/contoso"]') from exc
     found = gitops.due_tenants(reports, names)
     _output(tenants=json.dumps(found))
-    click.echo(json.dumps(found) if as_json else "\n".join(found))
+    click.echo(json.dumps(found) if as_json else "\n".join(text_line(f) for f in found))
 
 
 @ci.command("changed-tenants")
@@ -87,7 +87,7 @@ def changed_tenants_command(base: str, head: str, default_branch: str | None, ro
                    "counts as changed.", err=True)
     found = gitops.changed_tenants(paths, root, gitops.tenants(Path(root)))
     _output(tenants=json.dumps(found))
-    click.echo(json.dumps(found) if as_json else "\n".join(found))
+    click.echo(json.dumps(found) if as_json else "\n".join(text_line(f) for f in found))
 
 
 def _cut(artifact: str | None) -> gitops.Cut:
@@ -237,7 +237,7 @@ def save_plan_command(tenant_dir: str, plan_file: Path, out: Path, pr: int | Non
                                            head_sha=head_sha))
     name = handoff.artifact_name(tenant_dir)
     _output(name=name, tree=review["tree"])
-    click.echo(name)
+    click.echo(text_line(name))
 
 
 @ci.command("fetch-plan")
@@ -288,7 +288,7 @@ def check_plan_command(tenant_dir: str, artifact: Path, summary: Path | None) ->
             handle.write(f"Plan reviewed on pull request #{review.get('pullRequest')}, made "
                          f"from tree `{review['tree'][:12]}` of `{tenant_dir}`: approve to "
                          "apply exactly this.\n\n" + body.split("\n", 1)[1] + "\n")
-    click.echo(f"{tenant_dir}: the merged folder is the one planned (tree "
+    click.echo(f"{printable(tenant_dir)}: the merged folder is the one planned (tree "
                f"{review['tree'][:12]}).")
 
 

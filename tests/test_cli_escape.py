@@ -75,3 +75,14 @@ def test_the_apply_report_keeps_hostile_failed_lines_inside_their_fence():
     fences = [line for line in body.splitlines() if re.fullmatch(r"`{3,}(text)?", line)]
     assert fences == ["`````text", "`````"]  # longer than the line's own backtick run
     assert "\x1b" not in body and "\\x1b[2J" in body
+
+
+def test_a_tenant_folder_named_like_a_workflow_command_is_listed_inert(tmp_path, monkeypatch):
+    for name in ("::set-output name=x::1", "contoso"):
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "tenant.yaml").write_text("tenant: {}\n")
+    monkeypatch.chdir(tmp_path)
+    result = cli_run("ci", "tenants", "--root", ".")
+    assert result.exit_code == 0, result.output
+    assert_inert(result.output)
+    assert len(result.output.splitlines()) == 2
