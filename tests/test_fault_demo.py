@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,10 +116,14 @@ def clean_log(tmp_path_factory) -> tuple[Counter, int]:
 
 
 def converge(folder: Path, em: Emulator, passwords: Path) -> None:
-    """After the faulty run: a re-run with no fault finishes, and a plan shows nothing."""
+    """After the faulty run: a re-run with no fault finishes, and a plan shows nothing.
+    Each run starts once replication has caught up with the last one's writes (runs are
+    minutes apart, Graph's lag seconds)."""
     calm(em)
+    time.sleep(em.lag)
     again = apply(folder, passwords)
     assert again.exit_code == 0, again.output
+    time.sleep(em.lag)
     plan = cli_run("plan", str(folder), "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
 
