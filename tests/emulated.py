@@ -37,7 +37,8 @@ def emulator(seed: dict[str, Any] | None = None, faults: str = "", db: str = ":m
 def client(em: Emulator, *, sleep=None, read_only: bool = False, concurrency: int = 4,
            policy: RetryPolicy | None = None) -> GraphClient:
     http = httpx.Client(transport=InProcessTransport(em))
-    sender = Sender(http, NoAuth(), "graph", policy=policy or RetryPolicy(base_seconds=0.01),
+    sender = Sender(http, NoAuth(), "graph", policy=policy or RetryPolicy(base_seconds=0.01,
+                                                                      settle_seconds=0.0),
                     sleep=sleep or RecordingSleep())
     return GraphClient(http, NoAuth(), read_only=read_only, concurrency=concurrency,
                        sender=sender)

@@ -30,7 +30,7 @@ from reconciler.emulator.transport import InProcessTransport
 from reconciler.graph import connect as connect_module
 from reconciler.graph.retry import RetryPolicy
 
-FAST = RetryPolicy(base_seconds=0.001, cap_seconds=0.01, max_attempts=4,
+FAST = RetryPolicy(base_seconds=0.001, cap_seconds=0.01, max_attempts=4, settle_seconds=0.0,
                    replication_seconds=2.0)
 
 

@@ -1,8 +1,8 @@
 """The whole demo under random faults, over HTTP against a served emulator: throttling (429
-with Retry-After), 5xx, replies dropped before and after commit, and a token that expires
-mid-apply. Each run is followed by a re-run that converges, and the emulator's write log is
-then compared with that of a clean apply: 0 lost, 0 duplicated and 0 unplanned writes,
-one-shot actions and generated secrets included."""
+with Retry-After), 5xx, replies dropped before and after commit, replication lag, and a
+token that expires mid-apply. Each run is followed by a re-run that converges, and the
+emulator's write log is then compared with that of a clean apply: 0 lost, 0 duplicated and
+0 unplanned writes, one-shot actions and generated secrets included."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ from tests.conftest import DEMO
 from tests.tenancy import cli_run
 
 QUICK = RetryPolicy(base_seconds=0.005, cap_seconds=0.05, max_attempts=6,
-                    replication_seconds=5.0)
+                    replication_seconds=5.0, settle_seconds=0.0)
+LAG = 1.0  # the lag row's replication lag: re-checks settle for longer than it
+SETTLED = RetryPolicy(base_seconds=0.005, cap_seconds=0.05, max_attempts=6,
+                      replication_seconds=5.0, settle_seconds=LAG + 0.5)
 FAULTS = "throttle=0.04,retryafter=0.05s,error5xx=0.04,drop=0.06,commitfail=0.04"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 LOCAL_URL = "url: emulator:.reconciler/emulator.db"
@@ -128,13 +131,18 @@ def converge(folder: Path, em: Emulator, passwords: Path) -> None:
     assert plan.exit_code == 0, plan.output
 
 
-@pytest.mark.parametrize("seed", [3, 17, 42])
+@pytest.mark.parametrize(("seed", "lag"), [(3, 0.0), (17, 0.0), (42, LAG)])
 def test_the_demo_under_random_faults_converges_with_every_write_exactly_once(
-        tmp_path, clean_log, seed):
+        tmp_path, clean_log, seed, lag, monkeypatch):
+    """With `lag`, replication lag too: reads by id stale, lists and delta missing new
+    objects, 404 on objects just created; a re-check that finds a write not landed reads
+    again once replication has settled, before anything is re-sent."""
+    if lag:
+        monkeypatch.setattr(connect_module, "POLICY", SETTLED)
     expected, secrets = clean_log
     folder = copy_demo(tmp_path)
     passwords = tmp_path / "pw.tsv"
-    with served_demo(folder, f"{FAULTS},seed={seed}") as em:
+    with served_demo(folder, f"{FAULTS},seed={seed},lag={lag}s") as em:
         faulty = apply(folder, passwords)
         assert faulty.exit_code in (0, 1), faulty.output  # finished, or some writes unknown
         assert "Traceback" not in faulty.output

@@ -64,3 +64,30 @@ def test_a_404_naming_the_object_just_created_is_waited_on_until_it_replicates()
     assert len(seen) == 6 + graph.stats["replication_waits"]  # each wait: one more request
     updates = [a for a in em.store.audits() if a["activityDisplayName"] == "Update user"]
     assert len(updates) == 6  # each update landed once
+
+
+def test_a_recheck_that_reads_a_stale_replica_reads_again_once_settled_before_resending():
+    """The write landed but its reply was lost; the first re-read comes from a replica that
+    has not seen it (as Graph documents for reads right after a write). It is read again
+    once `settle_seconds` have passed since the write went out, and not sent twice."""
+    from reconciler.emulator.wire import DroppedConnection
+
+    em = emulator()
+    sleep = RecordingSleep()
+    graph = client(em, sleep=sleep, policy=RetryPolicy(base_seconds=0.01, settle_seconds=3.0))
+    user_id = new_user(graph)
+    dropped = []
+
+    def lose_reply(request, inner=False):  # noqa: ANN001, ANN202 - the emulator's hook
+        if request.method == "PATCH" and not dropped:
+            dropped.append(request.path)
+            raise DroppedConnection()
+
+    em.faults.after_commit = lose_reply
+    reads = iter([False, True])  # a stale replica first, then one that has the write
+    result = graph.write("PATCH", f"/users/{user_id}", {"jobTitle": "Engineer"},
+                         recheck=lambda: next(reads))
+    assert result.ok and result.rechecked
+    updates = [a for a in em.store.audits() if a["activityDisplayName"] == "Update user"]
+    assert len(updates) == 1  # landed once, never re-sent
+    assert graph.stats["settle_waits"] == 1 and 0 < max(sleep.waits) <= 3.0

@@ -155,8 +155,11 @@ def _create(ctx: ApplyContext, change: Change) -> None:
             ctx.ids[change.user.lower()] = result.body["invitedUser"]["id"]
             # the reply's id is the invitation's; 404s on the new user are replication lag
             ctx.graph.sender.created.add(result.body["invitedUser"]["id"])
-        elif result.ok:
-            ctx.ids[change.user.lower()] = _find(ctx, change.user) or ""
+        elif result.ok:  # its reply was lost: found again by its name, still new
+            found = _find(ctx, change.user) or ""
+            ctx.ids[change.user.lower()] = found
+            if found:
+                ctx.graph.sender.created.add(found)
         return
     password = generate_password()
     at = datetime.now(UTC)

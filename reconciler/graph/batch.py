@@ -104,6 +104,7 @@ class _Chunk:
         self.throttles: Counter[str] = Counter()
         self.refreshed = False
         self.started = time.monotonic()
+        self.sent_at = self.started  # when the last $batch went out
 
     def run(self) -> dict[str, WriteResult]:
         attempt = 0
@@ -111,6 +112,7 @@ class _Chunk:
             attempt += 1
             names = set(self.pending)
             body = {"requests": [i.payload(names) for i in self.pending.values()]}
+            self.sent_at = time.monotonic()
             try:
                 outer: Reply | None = self.sender.send("POST", self.client.url("/$batch"),
                                                        json=body, attempts=1)
@@ -185,7 +187,7 @@ class _Chunk:
                                  else "server_errors")
                 waits.append(decision.wait)
                 if verdict is Verdict.RECHECK and item.recheck is not None \
-                        and self.sender.confirm(item.recheck):
+                        and self.sender.confirm(item.recheck, self.sent_at):
                     retry.discard(item_id)
                     self._settle(item_id, WriteResult(200, rechecked=True))
         if refresh and not self.refreshed:
@@ -219,5 +221,6 @@ class _Chunk:
     def _recheck_writes(self) -> None:
         """The whole reply was lost: settle each write that a re-read shows has landed."""
         for item_id, item in list(self.pending.items()):
-            if item.method != "GET" and item.recheck and self.sender.confirm(item.recheck):
+            if item.method != "GET" and item.recheck \
+                    and self.sender.confirm(item.recheck, self.sent_at):
                 self._settle(item_id, WriteResult(200, rechecked=True))

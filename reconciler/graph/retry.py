@@ -28,6 +28,11 @@ class RetryPolicy:
     max_throttled: int = 50  # Graph: keep waiting Retry-After while it keeps answering 429
     connect_attempts: int = 3  # a host that cannot be connected to fails within seconds
     replication_seconds: float = 60.0  # how long a 404 on a just-created object is retried
+    # A re-check (after a lost reply) that finds the write not landed is read once more when
+    # this long has passed since the write was sent: a replica may not have seen it yet
+    # (Graph documents stale reads by id right after a write), and a write re-sent on a stale
+    # read would land twice (a second invitation email, a second audit record).
+    settle_seconds: float = 3.0
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait before attempt `attempt + 1` (attempt counts from 1)."""

@@ -101,9 +101,24 @@ class Sender:
         self.note("token_refresh")
         self.tokens.refresh(self.resource)
 
-    def confirm(self, recheck: Callable[[], bool]) -> bool:
-        """Run a write's re-check after a lost or 5xx reply: did the write land?"""
+    def confirm(self, recheck: Callable[[], bool], sent_at: float | None = None) -> bool:
+        """Run a write's re-check after a lost or 5xx reply: did the write land? "Not
+        landed" read within `policy.settle_seconds` of `sent_at` (when the write went out)
+        may come from a replica that has not seen it yet: it is read once more when that
+        time has passed, before anything is sent again."""
         self.note("rechecks")
+        if self._landed(recheck):
+            return True
+        left = self.policy.settle_seconds - (time.monotonic() - sent_at) \
+            if sent_at is not None else 0.0
+        if left <= 0:
+            return False
+        self.note("settle_waits")
+        self.sleep(left)
+        return self._landed(recheck)
+
+    @staticmethod
+    def _landed(recheck: Callable[[], bool]) -> bool:
         try:
             return bool(recheck())
         except (GraphError, UnreachableError) as exc:
@@ -150,6 +165,7 @@ class Sender:
         refreshed = False
         while True:
             attempt += 1
+            sent_at = time.monotonic()
             reply, lost = self._once(method, url, json, content, request_headers, attempt)
             status = reply.status if reply is not None else None
             throttled += status == 429
@@ -176,7 +192,8 @@ class Sender:
                 continue
             self.note("replication_waits" if status == 404 else
                       "server_errors" if status is not None else "retries")
-            if verdict is Verdict.RECHECK and recheck is not None and self.confirm(recheck):
+            if verdict is Verdict.RECHECK and recheck is not None \
+                    and self.confirm(recheck, sent_at):
                 return Reply(200, rechecked=True, verdict=Verdict.SUCCESS)
             self.sleep(decision.wait)
 
