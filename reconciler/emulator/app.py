@@ -89,7 +89,7 @@ class Emulator:
             return obj
         if getattr(self.local, "reading", True):
             return self.store.previous_version(object_id, deleted)
-        return None if self.store.just_created(object_id) else obj
+        return None if self.store.just_created(object_id, self.lag) else obj
 
     def replica_list(self, kind: str, objects: list[dict[str, Any]],
                      deleted: bool = False) -> list[dict[str, Any]]:

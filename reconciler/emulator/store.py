@@ -57,6 +57,7 @@ class Store:
         # Replication lag: id -> (when written, kind, the object before that write or None).
         self.keep_history = False
         self.history: dict[str, tuple[float, str, dict[str, Any] | None]] = {}
+        self.created_at: dict[str, float] = {}  # id -> when it was created (lag window only)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -135,11 +136,14 @@ class Store:
 
     def _remember(self, object_id: str, kind: str, before: dict[str, Any] | None) -> None:
         now = time.time()
+        if before is None and object_id not in self.history:
+            self.created_at[object_id] = now
         if object_id in self.history and now - self.history[object_id][0] < 60:
             before = self.history[object_id][2]  # writes in quick succession: the oldest
         self.history[object_id] = (now, kind, before)
         if len(self.history) > 10_000:  # forget writes older than any lag worth modelling
             self.history = {k: v for k, v in self.history.items() if now - v[0] < 60}
+            self.created_at = {k: v for k, v in self.created_at.items() if now - v < 60}
 
     def written_at(self, object_id: str) -> float:
         """When the object was last written (0 when not within the history kept)."""
@@ -154,9 +158,11 @@ class Store:
             return None
         return {**found[2], "@kind": found[1]}
 
-    def just_created(self, object_id: str) -> bool:
+    def just_created(self, object_id: str, within: float) -> bool:
+        """Created less than `within` seconds ago (a later update does not make it new)."""
         found = self.history.get(object_id)
-        return found is not None and found[2] is None
+        return found is not None and found[2] is None and \
+            time.time() - self.created_at.get(object_id, 0.0) < within
 
     def recently_written(self, kind: str, since: float) -> dict[str, dict[str, Any] | None]:
         """{id: the object before its write} for objects of `kind` written after `since`."""
