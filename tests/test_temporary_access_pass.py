@@ -106,6 +106,14 @@ def test_the_tenants_policy_is_checked_before_anything_is_sent(tmp_path):
     result = apply(narrow, tmp_path / "narrow" / "creds")
     assert result.exit_code == 1 and "lifetimeMinutes 120 is outside" in result.output
     assert "60 to 60 minutes" in result.output and issued(narrow) == 0
+    [error] = [line for line in cli_run("plan", str(narrow)).output.splitlines()
+               if "lifetimeMinutes 120" in line]  # a plan error, before any review
+    assert "users/alice.yaml:3:5: actions[0]" in error
+    grouped, _ = tap_tenant(tmp_path / "grouped", {"includeTargets": [
+        {"targetType": "group", "id": oid("group:Oncall")}]})  # bob's group, not alice's
+    result = apply(grouped, tmp_path / "grouped" / "creds")
+    assert result.exit_code == 1 and "does not include this user" in result.output
+    assert issued(grouped) == 0
 
 
 def test_the_emulator_refuses_what_the_policy_forbids_and_replaces_an_existing_pass():

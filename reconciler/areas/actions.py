@@ -21,19 +21,37 @@ from reconciler.graph import requests as api
 from reconciler.graph import workplace_requests as workplace
 from reconciler.graph.errors import GraphError, UnreachableError
 from reconciler.live.directory import EXTENSION
+from reconciler.live.reads import Read
 from reconciler.plan.change import SENSITIVE
 from reconciler.plan.facts import of_user
 
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import Action, DesiredUser
-    from reconciler.live.reads import Read
+    from reconciler.live.reads import Asked, ReadContext
     from reconciler.live.state import LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
 
+
+def _read_pass_policy(ctx: ReadContext, _asked: Asked) -> None:
+    """The tenant's Temporary Access Pass policy; unreadable (the read app lacks
+    Policy.Read.AuthenticationMethod): not checked at plan time, apply checks it."""
+    try:
+        ctx.state.slots[PASS_POLICY.key] = ctx.graph.get(
+            workplace.temporary_access_pass_policy().path)
+    except GraphError:
+        ctx.state.slots[PASS_POLICY.key] = None
+
+
+PASS_POLICY = Read("temporaryAccessPassPolicy", _read_pass_policy)
+
+
 def reads(user: DesiredUser) -> set[Read]:
-    return {EXTENSION} if user.actions else set()
+    if not user.actions:
+        return set()
+    passes = any(a.do == "issueTemporaryAccessPass" for a in user.actions)
+    return {EXTENSION, PASS_POLICY} if passes else {EXTENSION}
 
 
 def done_ids(live: LiveUser | None) -> list[str]:
@@ -74,6 +92,18 @@ def _refusal(action: Action, user: DesiredUser, live: LiveUser | None) -> str | 
     return None
 
 
+def _policy_refusal(ctx: PlanContext, action: Action) -> str | None:
+    """What the tenant's TAP policy refuses of this pass, known at plan time (who it
+    targets through groups is checked at apply, before sending)."""
+    rules = ctx.live.slots.get(PASS_POLICY.key) if action.do == "issueTemporaryAccessPass" \
+        else None
+    if not rules:
+        return None
+    detail = {"lifetimeMinutes": action.lifetime_minutes,
+              "isUsableOnce": action.is_usable_once}
+    return policy_problem(rules, detail)
+
+
 SENSITIVE_ACTIONS = ("resetPassword", "issueTemporaryAccessPass")
 
 
@@ -82,7 +112,7 @@ def diff(ctx: PlanContext, user: DesiredUser, live: LiveUser | None) -> None:
     for order, action in enumerate(user.actions):
         if action.id in done:
             continue
-        problem = _refusal(action, user, live)
+        problem = _refusal(action, user, live) or _policy_refusal(ctx, action)
         if problem:
             ctx.error(user, action.path, problem)
             continue
@@ -307,13 +337,22 @@ def tap_policy_problem(ctx: ApplyContext, user_id: str, detail: dict[str, Any]) 
         rules = ctx.graph.get(workplace.temporary_access_pass_policy().path)
     except GraphError:
         return None
-    where = "the tenant's Temporary Access Pass policy (Entra admin center: Authentication " \
-            "methods > Temporary Access Pass)"
+    problem = policy_problem(rules, detail)
+    if problem is None and (not _targets(ctx, user_id, rules.get("includeTargets")) or
+                            _targets(ctx, user_id, rules.get("excludeTargets"))):
+        return f"{POLICY_WHERE} does not include this user"
+    return problem
+
+
+POLICY_WHERE = ("the tenant's Temporary Access Pass policy (Entra admin center: Authentication "
+                "methods > Temporary Access Pass)")
+
+
+def policy_problem(rules: dict[str, Any], detail: dict[str, Any]) -> str | None:
+    """What the policy's state, lifetime bounds or single-use rule refuses of a pass."""
+    where = POLICY_WHERE
     if rules.get("state") != "enabled":
         return f"{where} is disabled"
-    if not _targets(ctx, user_id, rules.get("includeTargets")) or \
-            _targets(ctx, user_id, rules.get("excludeTargets")):
-        return f"{where} does not include this user"
     lifetime = detail.get("lifetimeMinutes") or rules.get("defaultLifetimeInMinutes")
     low, high = rules.get("minimumLifetimeInMinutes"), rules.get("maximumLifetimeInMinutes")
     if isinstance(lifetime, int) and isinstance(low, int) and isinstance(high, int) and \
