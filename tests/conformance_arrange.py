@@ -294,6 +294,10 @@ class Arranger:
 
     def role_assignment(self, props: dict[str, Any], key: str | None) -> Ref:
         assignment_id = key or props.get("id") or str(uuid.uuid4())
+        shown = props.get("principal")  # an $expand-ed principal: the object it names
+        if isinstance(shown, dict) and self.store.get_object(str(shown.get("id"))) is None:
+            self.place(None, "directoryObjects", "microsoft.graph.directoryObject", shown,
+                       shown.get("id"))
         principal = self.ensure_principal(props.get("principalId"))
         role = props.get("roleDefinitionId") or DIRECTORY_READERS
         self.ensure_role_definition(role)

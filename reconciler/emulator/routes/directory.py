@@ -19,6 +19,7 @@ from reconciler.emulator.routes.common import (
     served_user,
     user_target,
 )
+from reconciler.emulator.routes.navigations import served
 from reconciler.emulator.rules import USER_DEFAULT_SELECT
 from reconciler.emulator.wire import Request, Response, Router, bad_request, not_found
 
@@ -55,11 +56,9 @@ def role_assignments(em: Emulator, request: Request) -> Response:
     more = {"offset": offset + size} if offset + size < len(assignments) else None
     page = assignments[offset:offset + size]
     if request.query.get("$expand", "").startswith("principal"):
-        for item in page:
-            principal = em.store.get_object(item["principalId"]) or {}
-            item["principal"] = {"@odata.type": f"#microsoft.graph.{principal.get('@kind')}",
-                                 "id": item["principalId"],
-                                 "displayName": principal.get("displayName")}
+        for item in page:  # the principal with its properties, as expansions carry them
+            item["principal"] = served(em, em.store.get_object(item["principalId"])) or {
+                "id": item["principalId"]}
     fields = odata.select_fields(request)
     return odata.page_response(request, [odata.select(a, fields, None) for a in page], more,
                                "roleManagement/directory/roleAssignments")
