@@ -186,3 +186,47 @@ def test_an_actions_body_holds_only_its_declared_parameters(tenant, segment):
                     {"addLicenses": {"skuId": user}, "removeLicenses": []}, {})
     assert "'StartArray' node was expected" in error(not_list)[2]
     assert em.store.licenses_of([user])[user] == licences_before
+
+
+def test_every_body_the_product_sends_is_one_the_csdl_accepts():
+    """Each write in the product's request catalogue (its documented sample) passes the same
+    check: a body Graph would refuse is a product bug, caught here before a tenant sees it."""
+    import json
+
+    import reconciler.graph.workplace_requests  # noqa: F401 - registers its operations
+    from reconciler.emulator import bodies, paths
+    from reconciler.emulator.wire import GraphError, Request
+    from reconciler.graph.requests import CATALOGUE
+
+    checked, refused = 0, []
+    for name, operation in sorted(CATALOGUE.items()):
+        sent = operation.build(*operation.sample)
+        if sent.method not in ("POST", "PATCH", "PUT") or sent.body is None or \
+                sent.path.startswith("http"):
+            continue
+        request = Request(sent.method, "https://graph.microsoft.com/v1.0" + sent.path,
+                          {"content-type": "application/json"}, json.dumps(sent.body).encode())
+        paths.normalise(request)
+        checked += bool(bodies.body_type(request) or request.action)
+        try:
+            bodies.check(request)
+        except GraphError as refusal:
+            refused.append(f"{name}: {refusal.message}")
+    assert refused == [] and checked >= 20
+
+
+def test_properties_the_csdl_marks_computed_or_immutable_cannot_be_written():
+    """Core.Computed: never written by a client; Core.Immutable: set on create only."""
+    from reconciler.emulator import bodies
+
+    model = csdl.model()
+    assert "microsoft.graph.servicePrincipal/createdByAppId" in model.immutable
+    read_only = "Property 'createdByAppId' is read-only and cannot be set."
+    assert bodies.problem({"createdByAppId": "x"}, "microsoft.graph.servicePrincipal",
+                          update=True) == read_only
+    assert bodies.problem({"createdByAppId": "x"}, "microsoft.graph.servicePrincipal") is None
+    assert "microsoft.graph.changeTrackedEntity/createdDateTime" in model.computed
+    derived = next(name for name in model.types if name != "microsoft.graph.changeTrackedEntity"
+                   and model.is_a(name, "changeTrackedEntity"))
+    assert bodies.problem({"createdDateTime": "2024-01-01T00:00:00Z"}, derived) == \
+        "Property 'createdDateTime' is read-only and cannot be set."

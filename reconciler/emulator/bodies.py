@@ -20,6 +20,8 @@ What Graph answers, with its codes and messages:
   complex value or collection, ODL's "A node of type 'PrimitiveValue' was read ... however, a
   'StartObject' node was expected.";
 - an enum value that is not a member: 400 "Requested value 'x' was not found.";
+- a property the CSDL annotates Core.Computed, or Core.Immutable in an update: 400
+  "Property 'x' is read-only and cannot be set.";
 Routes keep the rules the CSDL cannot express (users' read-only and writable properties from
 "Update user", required properties, uniqueness, password complexity). `mailboxSettings` is
 checked by its own route, which reads Outlook's enums case-insensitively first.
@@ -75,7 +77,8 @@ def check(request: Request) -> None:
         raise bad_request("A node of type 'StartArray' was read from the JSON reader when "
                           "trying to read the start of an entry; however, a 'StartObject' node "
                           "was expected.", code)
-    message = parameters_problem(body, *action) if action else problem(body, type_name or "")
+    message = parameters_problem(body, *action) if action else \
+        problem(body, type_name or "", request.method in ("PATCH", "PUT"))
     if message:
         raise bad_request(message, code)
 
@@ -96,9 +99,9 @@ def parameters_problem(body: dict[str, Any], action: str,
     return None
 
 
-def problem(value: dict[str, Any], type_name: str) -> str | None:
-    """The first way `value` (an entity or complex value in a request) departs from the
-    CSDL's `type_name`, as Graph words it; None when it conforms."""
+def problem(value: dict[str, Any], type_name: str, update: bool = False) -> str | None:
+    """The first way `value` (an entity or complex value in a request; `update` for a PATCH
+    or PUT) departs from the CSDL's `type_name`, as Graph words it; None when it conforms."""
     model = csdl.model()
     declared = value.get("@odata.type")
     if isinstance(declared, str) and declared:
@@ -129,28 +132,30 @@ def problem(value: dict[str, Any], type_name: str) -> str | None:
                 return (f"Property '{name}' does not exist as a declared property or "
                         "extension property.")
             continue
+        if prop is not None and model.read_only(type_name, name, update):
+            return f"Property '{name}' is read-only and cannot be set."
         if prop is not None and "@" not in key:
-            found = _value_problem(item, prop)
+            found = _value_problem(item, prop, update)
             if found:
                 return found
     return None
 
 
-def _value_problem(item: Any, prop: csdl.Property) -> str | None:
+def _value_problem(item: Any, prop: csdl.Property, update: bool = False) -> str | None:
     if item is None:
         return None
     if prop.collection:
         if not isinstance(item, list):
             return _node(item, prop.name, "StartArray")
         for element in item:
-            found = _element_problem(element, prop)
+            found = _element_problem(element, prop, update)
             if found:
                 return found
         return None
-    return _element_problem(item, prop)
+    return _element_problem(item, prop, update)
 
 
-def _element_problem(item: Any, prop: csdl.Property) -> str | None:
+def _element_problem(item: Any, prop: csdl.Property, update: bool) -> str | None:
     if item is None:
         return None
     model = csdl.model()
@@ -174,7 +179,7 @@ def _element_problem(item: Any, prop: csdl.Property) -> str | None:
         return f"Requested value '{bad[0]}' was not found." if bad else None
     if not isinstance(item, dict):
         return _node(item, prop.name, "StartObject")
-    return problem(item, prop.type)
+    return problem(item, prop.type, update)
 
 
 def _node(item: Any, name: str, expected: str) -> str:

@@ -54,6 +54,10 @@ class Model:
     # Capabilities.ExpandRestrictions: "type/navigation" (or "set/navigation" for an entity
     # set's NonExpandableProperties) that may not be expanded
     not_expandable: set[str] = field(default_factory=set)
+    # Core.Computed ("type/property": never written by a client) and Core.Immutable (set when
+    # created, never updated)
+    computed: set[str] = field(default_factory=set)
+    immutable: set[str] = field(default_factory=set)
     # bound actions: (binding type full name, on a collection) -> {name: {parameter: Property}}
     actions: dict[tuple[str, bool], dict[str, dict[str, Property]]] = field(
         default_factory=dict)
@@ -93,6 +97,12 @@ class Model:
         if target is None or target not in self.types:
             return None
         return target if self.is_a(target, declared) else None
+
+    def read_only(self, name: str, prop: str, update: bool) -> bool:
+        """Whether the CSDL says `prop` of `name` (or of a base type) cannot be written: it is
+        Core.Computed, or Core.Immutable and this is an update."""
+        targets = {f"{kind.name}/{prop}" for kind in self.chain(name)}
+        return bool(targets & self.computed) or update and bool(targets & self.immutable)
 
     def action(self, name: str, collection: bool, action: str) -> dict[str, Property] | None:
         """The parameters (binding parameter left out) of `action` bound to `name` or a base
@@ -155,6 +165,8 @@ def model() -> Model:
     singletons: set[str] = set()
     not_expandable: set[str] = set()
     actions: dict[tuple[str, bool], dict[str, dict[str, Property]]] = {}
+    computed: set[str] = set()
+    immutable: set[str] = set()
     for schema in root.iter(f"{_EDM}Schema"):
         namespace = schema.get("Namespace", "")
         alias = schema.get("Alias")
@@ -168,22 +180,7 @@ def model() -> Model:
             tag = element.tag.removeprefix(_EDM)
             name = f"{namespace}.{element.get('Name')}"
             if tag in ("EntityType", "ComplexType"):
-                base = element.get("BaseType")
-                kind = StructuredType(name, qualified(base) if base else None,
-                                      element.get("Abstract") == "true",
-                                      element.get("OpenType") == "true", tag == "EntityType")
-                for child in element:
-                    child_tag = child.tag.removeprefix(_EDM)
-                    if child_tag not in ("Property", "NavigationProperty"):
-                        continue
-                    type_text, collection = _type_of(child.get("Type", ""))
-                    if not type_text.startswith("Edm."):
-                        type_text = qualified(type_text)
-                    prop = Property(child.get("Name", ""), type_text, collection,
-                                    child.get("Nullable") != "false")
-                    target = kind.properties if child_tag == "Property" else kind.navigations
-                    target[prop.name] = prop
-                types[name] = kind
+                types[name] = _structured_type(element, name, qualified)
             elif tag == "EnumType":
                 enums[name] = [m.get("Name", "") for m in element.iter(f"{_EDM}Member")]
             elif tag == "Function" and element.get("IsBound") == "true":
@@ -196,6 +193,7 @@ def model() -> Model:
                 _bound_action(element, qualified, actions)
             elif tag == "Annotations":
                 not_expandable |= _expand_restrictions(element, qualified)
+                _write_restrictions(element, qualified, computed, immutable)
             elif tag == "EntityContainer":
                 for child in element:
                     if child.tag.removeprefix(_EDM) in ("EntitySet", "Singleton"):
@@ -203,7 +201,44 @@ def model() -> Model:
                             child.get("EntityType") or child.get("Type") or "")
                     if child.tag.removeprefix(_EDM) == "Singleton":
                         singletons.add(child.get("Name", ""))
-    return Model(types, enums, functions, entity_sets, singletons, not_expandable, actions)
+    return Model(types, enums, functions, entity_sets, singletons, not_expandable, computed,
+                 immutable, actions)
+
+
+def _structured_type(element: ET.Element, name: str, qualified: Any) -> StructuredType:
+    """An `<EntityType>` or `<ComplexType>` with its properties and navigations."""
+    base = element.get("BaseType")
+    kind = StructuredType(name, qualified(base) if base else None,
+                          element.get("Abstract") == "true", element.get("OpenType") == "true",
+                          element.tag.removeprefix(_EDM) == "EntityType")
+    for child in element:
+        child_tag = child.tag.removeprefix(_EDM)
+        if child_tag not in ("Property", "NavigationProperty"):
+            continue
+        type_text, collection = _type_of(child.get("Type", ""))
+        if not type_text.startswith("Edm."):
+            type_text = qualified(type_text)
+        prop = Property(child.get("Name", ""), type_text, collection,
+                        child.get("Nullable") != "false")
+        target = kind.properties if child_tag == "Property" else kind.navigations
+        target[prop.name] = prop
+    return kind
+
+
+def _write_restrictions(element: ET.Element, qualified: Any, computed: set[str],
+                        immutable: set[str]) -> None:
+    """Record an `<Annotations Target="type/property">` element's Core.Computed and
+    Core.Immutable terms."""
+    kind, _, prop = element.get("Target", "").rpartition("/")
+    if not kind or not prop:
+        return
+    for annotation in element.iter(f"{_EDM}Annotation"):
+        if annotation.get("Bool") != "true":
+            continue
+        if annotation.get("Term") == "Org.OData.Core.V1.Computed":
+            computed.add(f"{qualified(kind)}/{prop}")
+        elif annotation.get("Term") == "Org.OData.Core.V1.Immutable":
+            immutable.add(f"{qualified(kind)}/{prop}")
 
 
 def _bound_action(element: ET.Element, qualified: Any,
