@@ -69,8 +69,10 @@ def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
 @collector_paused()
 def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False,
              progress: Progress = lambda _m: None) -> PlanRun:
-    """Plan the tenant in `folder`; the connection stays open for an apply to follow."""
-    desired = load_tenant_or_raise(folder)
+    """Plan the tenant in `folder`; the connection stays open for an apply to follow.
+    `writable` (an apply follows): the files are parsed afresh, never taken from the
+    parsed-files cache (desired/parsed.py)."""
+    desired = load_tenant_or_raise(folder, reuse=not writable)
     users = selected(desired, only)
     missing = sorted({u.lower() for u in only} - {u.upn.lower() for u in users})
     if missing:
@@ -136,7 +138,7 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None,
     policy forbids, a fact the plan depends on that has moved, a fresh plan that is itself
     refused (errors, limits), or a saved change the fresh plan does not make.
     """
-    desired = load_tenant_or_raise(folder)
+    desired = load_tenant_or_raise(folder, reuse=False)  # the files, never a cache of them
     config = desired.config
     if plan.tenant.lower() != config.domain.lower():
         raise StalePlanError(f"the plan is for {plan.tenant}, this folder is {config.domain}")

@@ -97,3 +97,32 @@ def test_a_folder_with_problems_keeps_nothing_and_off_writes_nothing(
     monkeypatch.setenv(ENVIRONMENT, "off")
     users(folder)
     assert not cache.exists()
+
+
+def test_apply_never_takes_a_user_from_the_cache(tmp_path):
+    """Someone who can write the cache directory swaps in a valid document under alice's
+    file digest that makes her a Global Administrator. A plan may read it (the cache is as
+    trusted as the folder), but apply parses the files themselves: the emulator's record
+    shows no role granted, and the saved plan made from the poisoned cache is refused."""
+    from tests.tenancy import cli_run, make_tenant, oid, store
+
+    folder = make_tenant(tmp_path, {"bob": "userPrincipalName: bob@contoso.com\n"
+                                           "directoryRoles: []\n"})
+    env = {ENVIRONMENT: str(tmp_path / "cache")}
+    assert cli_run("plan", str(folder), env=env).exit_code == 0  # fills the cache
+    file, data = saved(tmp_path / "cache")
+    (digest,) = data["documents"]
+    data["documents"][digest] = {"userPrincipalName": "bob@contoso.com",
+                                 "directoryRoles": ["Global Administrator"]}
+    file.write_text(json.dumps(data), encoding="utf-8")
+    poisoned = cli_run("plan", str(folder), "--format", "json", env=env)
+    assert "Global Administrator" in poisoned.stdout  # a plan can be misled...
+    saved_plan = tmp_path / "plan.json"
+    saved_plan.write_text(poisoned.stdout)
+    before = store(folder).role_assignments(oid("bob@contoso.com"))
+    refused = cli_run("apply", str(folder), "--plan", str(saved_plan), env=env)
+    assert refused.exit_code != 0  # ...but not an apply of that plan
+    applied = cli_run("apply", str(folder), "--auto-approve", env=env)
+    assert applied.exit_code == 0, applied.output
+    assert "Global Administrator" not in applied.stdout
+    assert store(folder).role_assignments(oid("bob@contoso.com")) == before

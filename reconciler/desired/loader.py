@@ -55,12 +55,18 @@ def _walk(directory: Path, found: list[Path]) -> None:
 
 
 @collector_paused()
-def load_tenant(folder: Path) -> LoadResult:
-    """Parse, validate and build the whole folder; problems are collected, never raised."""
+def load_tenant(folder: Path, *, reuse: bool = True) -> LoadResult:
+    """Parse, validate and build the whole folder; problems are collected, never raised.
+
+    `reuse` False: every file is parsed from its YAML, and the parsed-files cache is
+    neither read nor written. Whatever writes to the tenant loads this way, so a cache
+    entry swapped by someone who can write the cache directory (a valid document under
+    another file's digest) can at worst mislead a plan, which apply then refuses: apply
+    re-judges against a plan made from the files themselves."""
     result = LoadResult(tenant=None)
     config = _load_config(folder, result)
     users: list[DesiredUser] = []
-    parsed = ParsedFiles(cache_dir(folder, config.graph_url) if config else None,
+    parsed = ParsedFiles(cache_dir(folder, config.graph_url) if config and reuse else None,
                          config.tenant_id if config else "")
     confined = Confinement(folder)
     for path in user_files(folder):
@@ -83,9 +89,10 @@ def load_tenant(folder: Path) -> LoadResult:
     return result
 
 
-def load_tenant_or_raise(folder: Path) -> DesiredTenant:
-    """The folder's desired state, or InputError listing everything wrong with it."""
-    result = load_tenant(folder)
+def load_tenant_or_raise(folder: Path, *, reuse: bool = True) -> DesiredTenant:
+    """The folder's desired state, or InputError listing everything wrong with it
+    (`reuse`: as in `load_tenant`)."""
+    result = load_tenant(folder, reuse=reuse)
     if result.problems or result.tenant is None:
         raise InputError(result.problems)
     return result.tenant
