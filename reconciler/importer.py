@@ -13,8 +13,7 @@ from typing import Any
 import yaml
 
 from reconciler import clock, schema_refs
-from reconciler.areas import Nothing
-from reconciler.areas.registry import AREAS
+from reconciler.areas import Nothing, registry
 from reconciler.desired.build import build_user
 from reconciler.desired.loader import TENANT_FILE, USERS_FOLDER, load_config, user_files
 from reconciler.desired.model import DesiredTenant, TenantConfig
@@ -34,7 +33,7 @@ def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
     `upns`), and the SharePoint sites the folder's files already name (no API lists a
     user's site groups across sites, so an import sees the sites a file brought into view)."""
     reads = Reads()
-    for area in AREAS:
+    for area in registry.AREAS:
         for read in area.import_reads:
             reads.add(read)
             for upn in upns:
@@ -177,7 +176,7 @@ def user_document(user: LiveUser, state: LiveState) -> dict[str, Any]:
     """A live user as its YAML file would say it: each area's part, in the order the
     user schema lists its keys."""
     doc: dict[str, Any] = {}
-    for area in AREAS:
+    for area in registry.AREAS:
         if not isinstance(area.import_user, Nothing):
             for key, value in area.import_user(user, state).items():
                 if isinstance(value, dict) and isinstance(doc.get(key), dict):

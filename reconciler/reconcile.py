@@ -14,8 +14,8 @@ from reconciler.apply.lock import lock_tenant
 from reconciler.apply.secrets import Secrets, makes_secret
 from reconciler.apply.stale import listing, moved_facts, protected_changes, unplanned_changes
 from reconciler.apply.trail import Trail
-from reconciler.areas import DirectoryAudit, ExchangeAudit
-from reconciler.areas.registry import AREAS, reads_for
+from reconciler.areas import DirectoryAudit, ExchangeAudit, registry
+from reconciler.areas.registry import reads_for
 from reconciler.bulk import collector_paused, new_objects_collected
 from reconciler.desired.loader import load_tenant_or_raise
 from reconciler.desired.model import DesiredTenant, DesiredUser
@@ -183,7 +183,7 @@ def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
     its area matches to it, or the Exchange admin audit entry of the cmdlet its area names.
     Each log is read once, and only when some change could be found in it."""
     plan, live, config = run.plan, run.live, run.desired.config
-    audit_of = {kind.name: area.audit for area in AREAS for kind in area.kinds}
+    audit_of = {kind.name: area.audit for area in registry.AREAS for kind in area.kinds}
     found: list[dict] = []
     # git moved, not the tenant: the live value is what the last apply wrote
     plan.waiting = waiting_for_apply(plan, config.audit_file)
@@ -208,7 +208,7 @@ def attribute_drift(run: PlanRun, now: datetime) -> list[dict]:
                                 record.get("activityDisplayName")))
     exchange = [c for c in drifted if isinstance(audit_of[c.kind], ExchangeAudit)]
     if exchange:
-        cmdlets = {name for area in AREAS if isinstance(area.audit, ExchangeAudit)
+        cmdlets = {name for area in registry.AREAS if isinstance(area.audit, ExchangeAudit)
                    for name in area.audit.cmdlets}
         entries = read_exchange_audits(run.connection.exchange, now, cmdlets)
         for change in exchange:

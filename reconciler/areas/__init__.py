@@ -60,6 +60,11 @@ The hooks, as rules an area must follow (in the spirit of octoDNS's provider hoo
 `import_reads`
     The reads `import_user` (and the plan an import checks itself with) needs; per-user
     reads are made for every imported user. Empty when `import_user` is `Nothing`.
+`schema` (optional)
+    `{top-level key: JSON Schema}`: the area's part of the user schema, merged into
+    `schemas/user.schema.json` when it is loaded, for a key the published file does not
+    describe. A shipped area writes its part in that file instead (editors read the
+    file, and tenant.yaml `defaults` refer to it); two owners of one key are an error.
 `tenant_reads(config)` and `plan_tenant(ctx)` (optional, together)
     For an area of tenant.yaml rather than of user files (`settings`): the reads planning
     the tenant's section needs, and the diff that plans it. `plan_tenant` adds changes
@@ -190,4 +195,5 @@ class Area:
     finish: Callable[[PlanContext], None] | None = None
     tenant_reads: Callable[[TenantConfig], set[Read | Ask]] | None = None
     import_reads: tuple[Read, ...] = ()
+    schema: Mapping[str, Any] | None = None
     plan_tenant: Callable[[PlanContext], None] | None = None

@@ -8,7 +8,8 @@ follows the phase table (`apply/phases.py`), display follows each kind's `rank`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from reconciler.apply.phases import rank as phase_rank
@@ -36,6 +37,7 @@ from reconciler.areas import (
     sign_in,
     user,
 )
+from reconciler.desired import schema
 from reconciler.desired.model import DesiredUser, TenantConfig
 from reconciler.live.reads import Reads
 from reconciler.plan.change import TENANT, Change, Note
@@ -62,6 +64,36 @@ AREAS: tuple[Area, ...] = (
     actions.AREA,
     settings.AREA,
 )
+
+
+
+def _declared() -> None:
+    """Collect what is declared once from the areas (schema parts), and forget what was
+    computed from an earlier registry."""
+    parts: dict = {}
+    for area in AREAS:
+        for key, part in (area.schema or {}).items():
+            if key in parts:
+                raise ValueError(f"two areas declare the schema part {key!r}")
+            parts[key] = part
+    schema.set_parts("user", parts)
+    for computed in (planning_order, kinds, fact_kinds):
+        computed.cache_clear()
+
+
+@contextmanager
+def including(*extra: Area) -> Iterator[None]:
+    """The registry with `extra` areas added, as if each had its line in `AREAS`, until
+    the block ends (how a test registers an area of its own)."""
+    global AREAS
+    saved = AREAS
+    AREAS = (*saved, *extra)
+    _declared()
+    try:
+        yield
+    finally:
+        AREAS = saved
+        _declared()
 
 
 @cache
@@ -137,3 +169,6 @@ def reads_for(users: Iterable[DesiredUser], config: TenantConfig | None = None) 
             for read in area.reads(desired):
                 reads.add(read, desired.upn)
     return reads
+
+
+_declared()

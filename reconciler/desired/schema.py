@@ -57,10 +57,31 @@ def schema_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "schemas"
 
 
+# Properties declared in code (`Area.schema`) merged into a schema at load, by schema name.
+_PARTS: dict[str, dict[str, Any]] = {}
+
+
+def set_parts(name: str, parts: dict[str, Any]) -> None:
+    """Top-level properties declared outside the schema file (an area's own part), merged
+    into schema `name` from now on. A property the file already has is an error."""
+    if _PARTS.get(name, {}) == parts:
+        return
+    _PARTS[name] = dict(parts)
+    for cached in (load_schema, _compiled, _validator):
+        cached.cache_clear()
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """`user` or `tenant` -> the parsed schema document."""
-    return json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    """`user` or `tenant` -> the parsed schema document (with the parts set in code)."""
+    document = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    parts = _PARTS.get(name) or {}
+    clash = sorted(set(parts) & set(document.get("properties", {})))
+    if clash:
+        raise ValueError(f"{name}.schema.json already describes {', '.join(clash)}")
+    if parts:
+        document["properties"] = {**document["properties"], **parts}
+    return document
 
 
 @cache

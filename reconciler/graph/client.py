@@ -56,6 +56,7 @@ class GraphClient:
         self.read_only = read_only
         self.concurrency = max(1, concurrency)
         self.sender = sender or Sender(http, tokens, "graph")
+        self.sender.limit(self.concurrency)
 
     # reads ---------------------------------------------------------------------------------
     def url(self, path: str) -> str:

@@ -5,6 +5,7 @@ What each reply means is decided by `retry.judge`; this module only acts on it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -80,6 +81,12 @@ class Sender:
         self.stats: Counter[str] = Counter()
         self._gate_lock = threading.Lock()
         self._not_before = 0.0  # after a 429, nobody sends before this instant
+        self._in_flight: threading.BoundedSemaphore | None = None  # set by `limit`
+
+    def limit(self, requests: int) -> None:
+        """At most `requests` HTTP requests of this sender in flight at once, however many
+        threads send (reads run side by side, each batching in parallel)."""
+        self._in_flight = threading.BoundedSemaphore(max(1, requests))
 
     def gate(self) -> None:
         """Wait while a 429's Retry-After holds every request of this client."""
@@ -206,8 +213,9 @@ class Sender:
             headers["Authorization"] = f"Bearer {token}"
         self.note("http")
         try:
-            response = self.http.request(method, url, json=json, content=content,
-                                         headers=headers)
+            with self._in_flight or contextlib.nullcontext():
+                response = self.http.request(method, url, json=json, content=content,
+                                             headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.note("unconnected")
             log.debug("not connected: method=%s url=%s attempt=%d error=%s", method,

@@ -86,9 +86,9 @@ def read_live(graph: GraphClient, reads: Reads, *, exchange: ExchangeClient | No
 
 
 def _run_together(graph: GraphClient, tasks: list[Callable[[], None]]) -> None:
-    """Run independent reads (for now one after the other)."""
-    for task in tasks:
-        task()
+    """Run independent reads side by side (the client bounds the requests in flight); a
+    failure is raised once every read of the wave has finished."""
+    graph.map(lambda task: task(), tasks)
 
 
 def _asked(state: LiveState, asked: dict[Read, tuple[set[str], set[str]]]

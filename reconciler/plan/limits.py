@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.areas import Area
-from reconciler.areas.registry import AREAS, kind
+from reconciler.areas import Area, registry
+from reconciler.areas.registry import kind
 from reconciler.desired.model import DesiredTenant, KindLimit, Limits
 from reconciler.live.state import LiveState
 from reconciler.plan.change import Change, Plan
@@ -59,7 +59,7 @@ def _is_relation_removal(change: Change) -> bool:
 
 def deleted_users(plan: Plan) -> set[str]:
     """UPNs (lower case) the plan deletes: the removals of the kind that holds users."""
-    user_kinds = {_relation_kind(a) for a in AREAS if a.name == "user"}
+    user_kinds = {_relation_kind(a) for a in registry.AREAS if a.name == "user"}
     return {c.user.lower() for c in plan.changes if c.op == "remove" and c.kind in user_kinds}
 
 
@@ -73,7 +73,7 @@ def managed_by_kind(plan: Plan, desired: DesiredTenant, live: LiveState) -> dict
         current = live.user_by_upn(upn)
         if user is None or current is None:
             continue
-        for area in AREAS:
+        for area in registry.AREAS:
             name = _relation_kind(area)
             if name is None or (upn.lower() in deleted and area.name != "user"):
                 continue
