@@ -9,6 +9,7 @@ import pytest
 from reconciler.apply.phases import PHASE_NAMES
 from reconciler.areas import Area, DirectoryAudit, ExchangeAudit, Nothing
 from reconciler.areas.registry import AREAS, kind, kinds, planning_order
+from reconciler.live.reads import Read, ordered
 from reconciler.plan.change import Change
 from tests.tenancy import make_tenant, plan_of
 
@@ -84,3 +85,18 @@ def test_every_change_of_an_existing_user_names_a_fact_of_its_area(tmp_path):
         assert change.facts, f"{change.kind} {change.target} names no fact"
         assert {f.split(":")[0] for f in change.facts} <= declared
     assert set(kinds()) >= {c.kind for c in plan.changes}
+
+
+@pytest.mark.parametrize("area", AREAS, ids=lambda a: a.name)
+def test_an_area_that_imports_names_the_reads_its_import_needs(area: Area):
+    """An import reads only what the areas' `import_reads` name: an area whose
+    `import_user` is a function and names no read would import empty values."""
+    if isinstance(area.import_user, Nothing):
+        assert area.import_reads == ()
+    elif area.name != "profile":  # profile fields come with the users listing, always read
+        assert area.import_reads, f"area {area.name}: name the reads its import needs"
+    assert all(isinstance(read, Read) for read in area.import_reads)
+
+
+def test_every_read_the_areas_import_with_has_its_own_key():
+    ordered([read for area in AREAS for read in area.import_reads])  # raises on a clash
