@@ -86,3 +86,13 @@ def test_a_tenant_folder_named_like_a_workflow_command_is_listed_inert(tmp_path,
     assert result.exit_code == 0, result.output
     assert_inert(result.output)
     assert len(result.output.splitlines()) == 2
+
+
+def test_a_hostile_key_in_a_user_file_is_reported_escaped(tmp_path):
+    folder = make_tenant(tmp_path, {"alice": 'userPrincipalName: alice@contoso.com\n'
+                                             '"\\e[2J\\n::set-output name=x::1": true\n'})
+    result = cli_run("validate", str(folder))
+    assert result.exit_code == 1
+    assert_inert(result.output)
+    problems = [line for line in result.output.splitlines() if "alice.yaml" in line]
+    assert len(problems) == 1 and "\\x1b[2J\\n::set-output" in problems[0]
