@@ -7,6 +7,7 @@ Values are compared where the example determines them:
 - null: null (absent only where Graph documents that it omits the property);
 - strings: equal in a read (the harness arranged the objects the response shows), and in a
   write where the request sent the value (an echo) or the property is an enum;
+- the order of a list's documented items, when the request sorts it ($orderby);
 - ids, timestamps, the docs' stand-ins (`city-value`, `guid`), continuation links and
   values a write generates (not sent, not an enum): by type and format only.
 The property's type comes from the CSDL, following @odata.type where the doc names one. A
@@ -41,6 +42,7 @@ class Context:
     # doc stand-in): the reply's value for them is the request's, or what Graph made of it
     skip: set[str] = field(default_factory=set)  # keys named as doc abbreviations
     item_type: str | None = None  # the type of a listed reply's items
+    ordered: bool = False  # the request sorts the list ($orderby): documented order holds
 
 
 def sent_strings(value: Any, key: str = "") -> set[tuple[str, str]]:
@@ -132,17 +134,21 @@ def _list(doc: list, ours: list, type_name: str | None, context: Context,
         return [f"{where}: {len(ours)} items, documented {len(doc)}"]
     problems: list[str] = []
     unused = list(range(len(ours)))
+    matched: list[int] = []
     for index, item in enumerate(doc):
         best: list[str] | None = None
         for candidate in _candidates(item, ours, unused):
             found = compare(item, ours[candidate], type_name, context, f"{where}[{index}]")
             if not found:
                 unused.remove(candidate)
+                matched.append(candidate)
                 best = []
                 break
             if best is None or len(found) < len(best):
                 best = found
         problems += best or []
+    if context.ordered and where == "body.value" and matched != sorted(matched):
+        problems.append(f"{where}: the documented items come in another order ($orderby)")
     return problems
 
 

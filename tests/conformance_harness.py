@@ -295,7 +295,8 @@ def prepare(example: Example, em: Emulator) -> Replay:
     content = JPEG if example.method == "PUT" and harness.steps[-1].kind == "$value" else None
     context = Context(read=example.read, sent=harness.sent | sent_strings(harness.body),
                       sent_keys={k for k, v in sent_strings(example.body)
-                                 if not doc_placeholder(v)})
+                                 if not doc_placeholder(v)},
+                      ordered="$orderby" in {k.lower() for k in query})
     step = harness.steps[harness.target]
     return Replay(example.method, path + ("?" + query_text if query_text else ""),
                   harness.body, dict(example.headers), content, context,

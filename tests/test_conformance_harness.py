@@ -33,6 +33,13 @@ def test_a_value_on_the_second_item_of_a_list_is_compared():
     assert any(p.startswith("body.value[1].displayName") for p in problems), problems
 
 
+def test_the_documented_order_of_a_sorted_list_is_compared():
+    example = documented("new:group-list-members#4")  # $orderby=displayName
+    example.response["value"].reverse()  # Preston Morales documented before Joseph Price
+    assert replay(example) == ["body.value: the documented items come in another order "
+                               "($orderby)"]
+
+
 def test_a_documented_null_must_be_null():
     example = documented("new:directoryrole-list-members#2")  # jobTitle: null
 
