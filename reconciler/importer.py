@@ -20,25 +20,25 @@ from reconciler.desired.model import DesiredTenant, TenantConfig
 from reconciler.desired.schema import load_schema
 from reconciler.desired.yamlsource import SourceMap, load_yaml
 from reconciler.graph.connect import connect
-from reconciler.graph.sharepoint import site_root
 from reconciler.live.reader import read_live
 from reconciler.live.reads import EVERY_USER, Reads
 from reconciler.live.state import LiveState, LiveUser
-from reconciler.live.workplace import SITES
 from reconciler.plan.planner import make_plan
 
 
-def import_reads(upns: set[str], sites: set[str] | None = None) -> Reads:
+def import_reads(upns: set[str], documents: list[Any] | None = None) -> Reads:
     """Everything an import writes from: each area's `import_reads` (per-user ones for
-    `upns`), and the SharePoint sites the folder's files already name (no API lists a
-    user's site groups across sites, so an import sees the sites a file brought into view)."""
+    `upns`), and what each area's `import_hints` finds named in the folder's files
+    (`documents`: SharePoint sites, which no API lists per user)."""
     reads = Reads()
     for area in registry.AREAS:
         for read in area.import_reads:
             reads.add(read)
             for upn in upns:
                 reads.add(read, upn)
-    return reads.update(SITES.about(site) for site in sorted(sites or ()))
+        if area.import_hints is not None:
+            reads.update(area.import_hints(documents or []))
+    return reads
 
 
 class _Dumper(yaml.SafeDumper):
@@ -55,7 +55,7 @@ def import_users(folder: Path, only: tuple[str, ...] = (),
     connection = connect(config, read_only=True)
     wanted = set(only) or {EVERY_USER}
     try:
-        state = read_live(connection.graph, import_reads(wanted, _named_sites(folder)),
+        state = read_live(connection.graph, import_reads(wanted, _documents(folder)),
                           exchange=connection.exchange, sharepoint=connection.sharepoint,
                           progress=progress)
     finally:
@@ -198,17 +198,10 @@ def _existing_upns(folder: Path) -> set[str]:
     return upns
 
 
-def _named_sites(folder: Path) -> set[str]:
-    """The SharePoint sites named by the folder's user files (unreadable files skipped:
-    validate and plan report them)."""
-    sites = set()
-    for path in user_files(folder):
-        data = load_yaml(path, str(path)).data
-        entries = data.get("sharePoint") if isinstance(data, dict) else None
-        for entry in entries if isinstance(entries, list) else []:
-            if isinstance(entry, dict) and isinstance(entry.get("site"), str):
-                sites.add(site_root(entry["site"]))
-    return sites
+def _documents(folder: Path) -> list[Any]:
+    """The folder's user files as parsed YAML, unvalidated (validate and plan report the
+    bad ones; an import only looks for hints in them)."""
+    return [load_yaml(path, str(path)).data for path in user_files(folder)]
 
 
 def _free_name(folder: Path, upn: str) -> Path:

@@ -60,6 +60,10 @@ The hooks, as rules an area must follow (in the spirit of octoDNS's provider hoo
 `import_reads`
     The reads `import_user` (and the plan an import checks itself with) needs; per-user
     reads are made for every imported user. Empty when `import_user` is `Nothing`.
+`import_hints(documents)` (optional)
+    What an import must read about that the tenant cannot list per user, found in the
+    folder's user files (`documents`: parsed YAML, unvalidated: skip what is malformed),
+    as `read.about(ref)` asks (the SharePoint sites the files already name).
 `schema` (optional)
     `{top-level key: JSON Schema}`: the area's part of the user schema, merged into
     `schemas/user.schema.json` when it is loaded, for a key the published file does not
@@ -195,5 +199,6 @@ class Area:
     finish: Callable[[PlanContext], None] | None = None
     tenant_reads: Callable[[TenantConfig], set[Read | Ask]] | None = None
     import_reads: tuple[Read, ...] = ()
+    import_hints: Callable[[list[Any]], set[Ask]] | None = None
     schema: Mapping[str, Any] | None = None
     plan_tenant: Callable[[PlanContext], None] | None = None

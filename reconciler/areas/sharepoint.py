@@ -25,7 +25,7 @@ from reconciler.plan.facts import FactKind
 if TYPE_CHECKING:
     from reconciler.apply.context import ApplyContext
     from reconciler.desired.model import DesiredUser
-    from reconciler.live.reads import Read
+    from reconciler.live.reads import Ask, Read
     from reconciler.live.state import LiveSite, LiveState, LiveUser
     from reconciler.plan.change import Change
     from reconciler.plan.context import PlanContext
@@ -35,6 +35,18 @@ def reads(user: DesiredUser) -> set[Read]:
     if not user.manages("sharePoint"):
         return set()
     return {directory.GROUPS, *(SITES.about(site_root(e.ref)) for e in user.share_point)}
+
+
+def import_hints(documents: list[Any]) -> set[Ask]:
+    """The sites the folder's files already name: no API lists a user's site groups across
+    sites, so an import reads the sites a file brought into view."""
+    found: set[Ask] = set()
+    for data in documents:
+        entries = data.get("sharePoint") if isinstance(data, dict) else None
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("site"), str):
+                found.add(SITES.about(site_root(entry["site"])))
+    return found
 
 
 def _target(site: str, group: str) -> str:
@@ -203,6 +215,7 @@ AREA = Area(
     relations=relations,
     import_user=import_user,
     import_reads=(directory.GROUPS,),
+    import_hints=import_hints,
     audit=Nothing("SharePoint group changes are in the unified audit log, which needs the "
                   "Office 365 Management API rather than Graph"),
 )
