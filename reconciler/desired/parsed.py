@@ -10,8 +10,10 @@ loader's own source and the JSON schemas, so a changed rule parses everything ag
 A document taken from the file is checked again against the user schema (the compiled
 validator: microseconds) and scanned for secrets before it is used; one that fails is
 parsed from YAML like any other. So a corrupt cache costs a parse, and a hostile one can
-at most swap in another valid, secret-free document: keep the cache directory as trusted
-as the tenant folder (on CI, `actions/cache` keys written by default-branch runs).
+at most swap in another valid, secret-free document, and only into what plan and drift
+show: runs that write (apply, apply --plan, drift --apply-due) load with `reuse=False`, never
+read it. Keep the cache directory as trusted as the tenant folder all the same (on CI,
+`actions/cache` keys written by default-branch runs).
 Messages still point at the YAML: positions are read from the file when needed.
 """
 
