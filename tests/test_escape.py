@@ -72,3 +72,17 @@ def test_the_helpers_neutralise_each_medium():
     assert md_text("<script>@team") == "&lt;script&gt;@\u2060team"
     assert "https\u2060:" in md_text("https://x") and "www\u2060." in md_text("www.x.com")
     assert md_text("a@b.com") == "a@b.com"  # an address is not a mention
+
+
+def test_no_value_becomes_a_legacy_workflow_command_anywhere_in_a_line(tmp_path):
+    """The Actions runner obeys `##[command]` wherever it appears in a line (its legacy
+    form): `##[stop-commands]` in a job title would switch off the job's own commands."""
+    seed = small_seed()
+    alice = next(u for u in seed["users"] if u["userPrincipalName"].startswith("alice"))
+    alice["jobTitle"] = "x ##[stop-commands]tok ###[error]forged"
+    folder = make_tenant(tmp_path, {"alice": "userPrincipalName: alice@contoso.com\n"
+                                             "profile: {jobTitle: Lead}\n"}, seed=seed)
+    text = render_text(plan_of(folder))
+    assert "stop-commands" in text and "##[" not in text
+    assert text_line("a ##[add-mask]b ##[##[c") == "a \\x23#[add-mask]b \\x23#[\\x23#[c"
+    assert text_line("# heading [x]") == "# heading [x]"

@@ -6,7 +6,9 @@ record's actor) may be hostile. These helpers make it inert data in each medium:
 - text and logs (`printable`, `text_block`): control characters, ANSI escapes, DEL, C1
   controls and bidirectional overrides are shown visibly (`\\x1b`, `\\n`, `\\u202e`), so
   a value can neither start a new line nor recolour or reorder the terminal; a line
-  starting with `::` is shown as `\\x3a:` so it cannot become a GitHub workflow command.
+  starting with `::` is shown as `\\x3a:`, and `##[` anywhere in a line as `\\x23#[` (the
+  runner still obeys the legacy `##[command]` form wherever it appears in a line, e.g.
+  `##[stop-commands]`), so no value can become a GitHub workflow command.
 - logs (`TextLogFormatter`): every record as one such line.
 - Markdown (`md_text`, `md_code`, `md_fence`, `md_html`): no code fence, HTML tag,
   @mention, table cell or link breaks out of the place the value is put in.
@@ -26,6 +28,7 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MD_PUNCTUATION = re.compile(r"([\\`*_{}\[\]#+!|~$])")  # ( ) are inert once [ ] are
 _SCHEMES = re.compile(r"(?i)\b(https?|ftp|mailto|javascript|data|file)(:)")
 _WORKFLOW = re.compile(r"^(\s*):(?=:)")
+_LEGACY_WORKFLOW = re.compile(r"#(?=#\[)")  # `##[command]`: matched anywhere in a line
 ZWJ = "\u2060"  # word joiner: invisible, breaks an @mention without changing how it reads
 
 
@@ -44,12 +47,17 @@ def printable(value: Any) -> str:
 
 def text_line(line: str) -> str:
     """A line for a terminal or a CI log: printable, and never a workflow command."""
-    return _WORKFLOW.sub(r"\1\\x3a", printable(line))
+    return _inert(printable(line))
+
+
+def _inert(line: str) -> str:
+    """`line` with no workflow command in either of the runner's forms."""
+    return _LEGACY_WORKFLOW.sub(r"\\x23", _WORKFLOW.sub(r"\1\\x3a", line))
 
 
 def text_block(text: str) -> str:
     """Lines already built from printable values: none may start with `::`."""
-    return "\n".join(_WORKFLOW.sub(r"\1\\x3a", line) for line in text.split("\n"))
+    return "\n".join(_inert(line) for line in text.split("\n"))
 
 
 def md_html(value: Any) -> str:
