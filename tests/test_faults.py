@@ -15,7 +15,7 @@ from reconciler.graph.properties import group_kind
 from reconciler.graph.retry import RetryPolicy
 from tests.emulated import client, emulator, user_body
 
-FAULTS = "throttle=0.3,error5xx=0.05,drop=0.02,commitfail=0.05,lag=2s,seed=11"
+FAULTS = "throttle=0.3,error5xx=0.05,drop=0.02,commitfail=0.05,lag=0.5s,seed=11"
 BIND = "https://graph.microsoft.com/v1.0/directoryObjects/"
 
 
@@ -37,8 +37,12 @@ def test_reads_are_complete_and_writes_land_exactly_once_under_faults():
     em = emulator(seed, faults=FAULTS)
     graph = client(em, sleep=time.sleep, concurrency=4,
                    policy=RetryPolicy(base_seconds=0.05, cap_seconds=1.0, max_attempts=12,
-                                      settle_seconds=0.0))  # as before: settling a stale
-    # re-check is judged in test_fault_demo.py's lag row (here it would cost a minute)
+                                      settle_seconds=1.5))
+    # settle_seconds well above the lag: a re-check that reads "not landed" on a stale
+    # replica is read again once the lag has passed, before anything is re-sent. (With 0,
+    # whether a lost reply's re-check fell inside the lag window depended on thread timing:
+    # faults are drawn in request order, which four writers in flight make vary, so a title
+    # PATCH was now and then sent twice.)
 
     # A complete read of the tenant.
     users = graph.list("/users", {"$select": "id,userPrincipalName,jobTitle", "$top": "999"})
