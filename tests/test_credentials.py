@@ -288,3 +288,15 @@ def test_drift_apply_due_checks_its_password_out_like_apply(tmp_path):
     assert result.exit_code == 1
     [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert "is a symlink" in error and list(elsewhere.iterdir()) == []
+
+
+def test_an_existing_password_file_with_a_second_hard_link_is_refused(tmp_path):
+    folder = make_tenant(tmp_path, {"nina": NEW.format(name="nina")})
+    target = tmp_path / "pw.tsv"
+    target.write_text("")
+    os.link(target, tmp_path / "published.txt")
+    result = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(target))
+    assert result.exit_code == 1
+    [error] = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert "another hard link" in error
+    assert (tmp_path / "published.txt").read_text() == "" and adds(folder) == {}

@@ -72,6 +72,9 @@ def _ours(fd: int, path: Path) -> None:
     if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
         os.close(fd)
         raise UnsafePath("exists and is not a regular file owned by this user")
+    if info.st_nlink != 1:  # a second name for it could be published (an artifact, a share)
+        os.close(fd)
+        raise UnsafePath("exists with another hard link to it (a secret file has one name)")
     if info.st_mode & 0o077:
         os.fchmod(fd, 0o600)  # ours: tighten it rather than append secrets to a readable file
 
