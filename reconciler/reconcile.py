@@ -50,13 +50,16 @@ class PlanRun:
 
 @new_objects_collected()
 def read_for(desired: DesiredTenant, connection: Connection, upns: list[str],
-             progress: Progress, *, tenant: bool = True) -> LiveState:
-    """What planning these users needs; with `tenant`, also tenant.yaml's own sections."""
+             progress: Progress, *, tenant: bool = True, fresh: bool = False) -> LiveState:
+    """What planning these users needs; with `tenant`, also tenant.yaml's own sections.
+    `fresh` (a run that writes): read cold, neither reading nor writing the delta cache, so
+    whoever can write the cache directory cannot hide drift from, or widen a limit's
+    denominator for, a run that changes the tenant."""
     wanted = set(upns)
     users = [u for u in desired.users if u.upn in wanted] if upns else desired.users
     anchors = {u.upn.lower(): u.id for u in users if u.id}
     config = desired.config
-    where = cache_dir(config.folder, config.graph_url)
+    where = None if fresh else cache_dir(config.folder, config.graph_url)
     cache = DeltaCache(where, config.tenant_id, config.graph_url)  # where None: keeps nothing
     reads = reads_for(users, config if tenant else None)
     if tenant and unmanaged.wanted(desired):
@@ -88,7 +91,7 @@ def run_plan(folder: Path, only: tuple[str, ...] = (), *, writable: bool = False
                 connection.sharepoint.read_only = False
             lock_tenant(connection, desired.config)
         live = read_for(desired, connection, [u.upn for u in users], progress,
-                        tenant=not only)
+                        tenant=not only, fresh=writable)
         plan = judged_plan(desired, live, users, tenant=not only)
         if not only and unmanaged.wanted(desired):
             plan.unmanaged = unmanaged.unmanaged(desired, live)
@@ -153,7 +156,7 @@ def apply_saved(folder: Path, plan: Plan, progress: Progress = lambda _m: None,
     whole = any(c.user == TENANT for c in plan.changes)
     try:
         lock_tenant(connection, config)  # held before reading what to change
-        live = read_for(desired, connection, plan.users, progress, tenant=whole)
+        live = read_for(desired, connection, plan.users, progress, tenant=whole, fresh=True)
         fresh = judged_plan(desired, live, selected(desired, tuple(plan.users)), tenant=whole)
         _judge_saved(plan, fresh, live)
     except BaseException:

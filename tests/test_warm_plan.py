@@ -174,3 +174,35 @@ def test_an_unreadable_or_foreign_cache_is_ignored(tenant, tmp_path):
     assert plan(folder, cache)[0] == first
     file.write_text("{not json")
     assert plan(folder, cache)[0] == first
+
+
+def test_a_run_that_writes_never_reads_the_delta_cache(tenant, tmp_path):
+    """Whoever can write the cache directory hides a membership added in the portal: a
+    plan (warm) is misled and shows no drift, but apply reads the tenant cold and removes
+    it. Judged from the emulator's store."""
+    from reconciler.emulator.store import Store
+    from tests.tenancy import cli_run
+
+    folder, seed = tenant
+    cache = tmp_path / "cache"
+    assert plan(folder, cache)[0] == []
+    group = next(g for g in seed["groups"]
+                 if g.get("securityEnabled") and not g.get("groupTypes")
+                 and not g.get("membershipRule") and not g.get("onPremisesSyncEnabled"))
+    outsider = next(u["id"] for u in seed["users"] if u["id"] not in group["members"])
+    connection = connect(load_tenant_or_raise(folder).config, read_only=False)
+    try:
+        connection.graph.write("POST", f"/groups/{group['id']}/members/$ref",
+                               {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{outsider}"})
+    finally:
+        connection.close()
+    drift, _, _ = plan(folder, cache)  # the warm round sees the add and moves the link on
+    assert [(c["op"], c["target"]) for c in drift] == [("remove", group["displayName"])]
+    (file,) = cache.glob("delta-*.json")
+    data = json.loads(file.read_text())
+    data["groups"]["objects"][group["id"]]["members"].remove(outsider)
+    file.write_text(json.dumps(data))
+    assert plan(folder, cache)[0] == []  # a plan can be misled...
+    applied = cli_run("apply", str(folder), "--auto-approve", env={ENVIRONMENT: str(cache)})
+    assert applied.exit_code == 0, applied.output
+    assert not Store(folder / "state.db").is_member(group["id"], outsider)  # ...not apply
