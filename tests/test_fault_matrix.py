@@ -150,6 +150,32 @@ def test_an_action_that_ran_but_was_not_recorded_is_found_done_and_not_sent_agai
     assert plan_of(folder).changes == []
 
 
+def test_a_local_clock_running_ahead_does_not_repeat_a_reset_whose_reply_was_lost(
+        tmp_path, script, monkeypatch):  # noqa: F811
+    """Whether a reset landed is judged by the directory's own stamp before and after, not
+    against our clock: an hour ahead, the old check read a landed reset as unsent and
+    reset the password again (a second password, the first one delivered for nothing)."""
+    from datetime import datetime, timedelta
+
+    from reconciler.areas import actions
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + timedelta(hours=1)
+
+    monkeypatch.setattr(actions, "datetime", Ahead)
+    folder = make_tenant(tmp_path, {"alice": ACTIONS})
+    out = tmp_path / "pw.tsv"
+    script.drop("POST", r"/revokeSignInSessions$", "after", times=2)
+    script.drop("PATCH", f"/users/{ALICE}$", "after", times=2)  # the reset's PATCH
+    result = cli_run("apply", str(folder), "--auto-approve", "--password-out", str(out))
+    assert result.exit_code == 0, result.output
+    assert once_each(folder) == (1, 1)
+    assert len(secrets_in(out)) == 1
+    assert plan_of(folder).changes == []
+
+
 def test_a_password_file_that_cannot_be_written_stops_the_apply_before_anything_is_sent(
         tmp_path):
     folder = make_tenant(tmp_path, {"alice": ACTIONS})

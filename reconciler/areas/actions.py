@@ -181,11 +181,18 @@ def landed(ctx: ApplyContext, do: str, user_id: str, intent: dict[str, Any]) -> 
     flag (sending it again changes nothing), so it is never taken as landed."""
     prop = _EVIDENCE.get(do)
     since = _instant(intent.get("at"))
-    if prop is None or since is None:
+    if prop is None or (since is None and "before" not in intent):
         return False
+    stamp = _evidence(ctx, prop, user_id)
+    if "before" in intent:  # the directory's own stamp moved: no clock of ours compared
+        return stamp is not None and stamp != _instant(intent["before"])
+    return stamp is not None and since is not None and stamp >= since
+
+
+def _evidence(ctx: ApplyContext, prop: str, user_id: str) -> datetime | None:
+    """The directory's stamp `prop` on the user, as it is now."""
     user = ctx.graph.get(f"/users/{user_id}", {"$select": f"id,{prop}"})
-    stamp = _instant(user.get(prop))
-    return stamp is not None and stamp >= since
+    return _instant(user.get(prop))
 
 
 def _request(ctx: ApplyContext, change: Change, user_id: str) -> tuple[Any, str | None]:
@@ -224,7 +231,15 @@ class _Record:
             raise result.error or GraphError(0, "NoReply", "the action record was not saved")
 
     def intend(self, action_id: str, do: str) -> dict[str, Any]:
-        intent = {"do": do, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        """Record the intent; for an action the directory stamps, with the stamp as it is
+        before sending (`before`), so whether it landed is judged by the directory's clock
+        alone: a local clock running ahead cannot make a landed reset look unsent."""
+        intent: dict[str, Any] = {"do": do,
+                                  "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        prop = _EVIDENCE.get(do)
+        if prop is not None:
+            stamp = _evidence(self.ctx, prop, self.user_id)
+            intent["before"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if stamp else None
         self.pending[action_id] = intent
         self.save()
         return intent
