@@ -7,9 +7,10 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from reconciler.emulator import odata
+from reconciler.emulator import open_extensions as extensions
 from reconciler.emulator.routes.common import V1, find_user, no_me, user_target
 from reconciler.emulator.rules import blank_user
-from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request, not_found
+from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
@@ -243,37 +244,21 @@ def list_extensions(em: Emulator, request: Request, key: str) -> Response:
 @router.route("POST", V1 + "/users/{key}/extensions")
 def add_extension(em: Emulator, request: Request, key: str) -> Response:
     user = find_user(em, key)
-    body = request.json() or {}
-    name = body.get("extensionName")
-    if not name:
-        raise bad_request("The extensionName property is required.")
-    if em.store.item(user["id"], "extension", name):
-        raise GraphError(409, "Request_BadRequest",
-                         "An extension already exists with given id.")
-    extension = {"@odata.type": "#microsoft.graph.openTypeExtension", **body, "id": name}
-    em.store.put_item(user["id"], "extension", name, extension)
-    em.audit(request, "Update user", user_target(user), {f"extension:{name}": (None, "set")})
+    extension = extensions.create(em, user["id"], request.json() or {})
+    em.audit(request, "Update user", user_target(user),
+             {f"extension:{extension['id']}": (None, "set")})
     return Response.of_json(201, extension)
 
 
 @router.route("GET", V1 + "/users/{key}/extensions/{name}")
 def get_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
-    user = find_user(em, key)
-    found = em.store.item(user["id"], "extension", name)
-    if found is None:
-        raise not_found(name)
-    return Response.of_json(200, found)
+    return Response.of_json(200, extensions.get(em, find_user(em, key)["id"], name))
 
 
 @router.route("PATCH", V1 + "/users/{key}/extensions/{name}")
 def update_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
     user = find_user(em, key)
-    found = em.store.item(user["id"], "extension", name)
-    if found is None:
-        raise not_found(name)
-    body = {k: v for k, v in (request.json() or {}).items() if k not in ("id", "@odata.type")}
-    found.update(body)
-    em.store.put_item(user["id"], "extension", name, found)
+    extensions.update(em, user["id"], name, request.json() or {})
     em.audit(request, "Update user", user_target(user), {f"extension:{name}": ("set", "set")})
     return Response.empty()
 
@@ -281,7 +266,6 @@ def update_extension(em: Emulator, request: Request, key: str, name: str) -> Res
 @router.route("DELETE", V1 + "/users/{key}/extensions/{name}")
 def delete_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
     user = find_user(em, key)
-    if not em.store.delete_item(user["id"], "extension", name):
-        raise not_found(name)
+    extensions.delete(em, user["id"], name)
     em.audit(request, "Update user", user_target(user), {f"extension:{name}": ("set", None)})
     return Response.empty()

@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from reconciler.emulator import odata
+from reconciler.emulator import open_extensions as extensions
 from reconciler.emulator.routes.common import V1
-from reconciler.emulator.wire import GraphError, Request, Response, Router, bad_request, not_found
+from reconciler.emulator.wire import Request, Response, Router, not_found
 
 if TYPE_CHECKING:
     from reconciler.emulator.app import Emulator
 
 router = Router()
-KIND = "extension"
 
 
 def _organization(em: Emulator) -> dict:
@@ -40,46 +40,27 @@ def list_organization(em: Emulator, request: Request) -> Response:
 @router.route("GET", V1 + "/organization/{key}/extensions")
 def list_extensions(em: Emulator, request: Request, key: str) -> Response:
     owner = _owner(em, key)
-    return odata.page_response(request, em.store.items(owner, KIND), None,
+    return odata.page_response(request, em.store.items(owner, extensions.KIND), None,
                                f"organization('{owner}')/extensions")
 
 
 @router.route("POST", V1 + "/organization/{key}/extensions")
 def add_extension(em: Emulator, request: Request, key: str) -> Response:
-    owner = _owner(em, key)
-    body = request.json() or {}
-    name = body.get("extensionName")
-    if not name:
-        raise bad_request("The extensionName property is required.")
-    if em.store.item(owner, KIND, name):
-        raise GraphError(409, "Request_BadRequest", "An extension already exists with given id.")
-    extension = {"@odata.type": "#microsoft.graph.openTypeExtension", **body, "id": name}
-    em.store.put_item(owner, KIND, name, extension)
-    return Response.of_json(201, extension)
+    return Response.of_json(201, extensions.create(em, _owner(em, key), request.json() or {}))
 
 
 @router.route("GET", V1 + "/organization/{key}/extensions/{name}")
 def get_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
-    found = em.store.item(_owner(em, key), KIND, name)
-    if found is None:
-        raise not_found(name)
-    return Response.of_json(200, found)
+    return Response.of_json(200, extensions.get(em, _owner(em, key), name))
 
 
 @router.route("PATCH", V1 + "/organization/{key}/extensions/{name}")
 def update_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
-    owner = _owner(em, key)
-    found = em.store.item(owner, KIND, name)
-    if found is None:
-        raise not_found(name)
-    found.update({k: v for k, v in (request.json() or {}).items()
-                  if k not in ("id", "@odata.type")})
-    em.store.put_item(owner, KIND, name, found)
+    extensions.update(em, _owner(em, key), name, request.json() or {})
     return Response.empty()
 
 
 @router.route("DELETE", V1 + "/organization/{key}/extensions/{name}")
 def delete_extension(em: Emulator, request: Request, key: str, name: str) -> Response:
-    if not em.store.delete_item(_owner(em, key), KIND, name):
-        raise not_found(name)
+    extensions.delete(em, _owner(em, key), name)
     return Response.empty()
