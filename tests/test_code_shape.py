@@ -15,7 +15,7 @@ REASON = "Long because:"
 STAGES: tuple[tuple[str, ...], ...] = (
     ("reconciler",),  # the package itself (version); exactly, not as a prefix
     ("reconciler.emulator",),  # a stand-in tenant: imports nothing of the product
-    ("reconciler.bulk", "reconciler.desired", "reconciler.failures",
+    ("reconciler.bulk", "reconciler.cachefile", "reconciler.desired", "reconciler.failures",
      "reconciler.schema_refs", "reconciler.render.escape"),  # escaping imports nothing
     ("reconciler.clock",),
     ("reconciler.graph",),

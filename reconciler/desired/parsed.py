@@ -23,11 +23,11 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
+from reconciler import cachefile
 from reconciler.desired.schema import schema_dir, validate_document
 from reconciler.desired.secrets import find_secrets
 from reconciler.desired.yamlsource import LoadedYaml, SourceMap
@@ -75,17 +75,9 @@ class ParsedFiles:
         self.parsed = 0  # files this run parsed from YAML
 
     def _load(self) -> dict[str, Any]:
-        if self.path is None:
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("format") != FORMAT or \
-                data.get("fingerprint") != fingerprint() or \
-                not isinstance(data.get("documents"), dict):
-            return {}
-        return data["documents"]
+        data = cachefile.read(self.path, format=FORMAT, fingerprint=fingerprint())
+        documents = data.get("documents") if data else None
+        return documents if isinstance(documents, dict) else {}
 
     def read(self, path: Path) -> tuple[str, str | None]:
         """(the digest of the file's bytes, its text read as `Path.read_text` would; None
@@ -123,27 +115,19 @@ class ParsedFiles:
         if self.path is None or (not self.parsed and self.used.keys() == self.saved.keys()):
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".parsed-")
+            cachefile.replace(self.path, self._write)
         except OSError as exc:  # a cache that cannot be written costs the next run time
             log.warning("parsed files not kept in %s: %s", self.path.parent, exc)
-            return
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(json.dumps({"format": FORMAT, "fingerprint": fingerprint()})[:-1])
-                out.write(',"documents":{')
-                first = True
-                for digest, data in self.used.items():
-                    try:
-                        text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-                    except (TypeError, ValueError):  # !!binary, NaN...: parsed each time
-                        continue
-                    out.write(("" if first else ",") + json.dumps(digest) + ":" + text)
-                    first = False
-                out.write("}}")
-            os.replace(temp, self.path)
-        except BaseException as exc:
-            Path(temp).unlink(missing_ok=True)
-            if not isinstance(exc, OSError):
-                raise
-            log.warning("parsed files not kept in %s: %s", self.path.parent, exc)
+
+    def _write(self, out: TextIO) -> None:
+        out.write(json.dumps({"format": FORMAT, "fingerprint": fingerprint()})[:-1])
+        out.write(',"documents":{')
+        first = True
+        for digest, data in self.used.items():
+            try:
+                text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+            except (TypeError, ValueError):  # !!binary, NaN...: parsed each time
+                continue
+            out.write(("" if first else ",") + json.dumps(digest) + ":" + text)
+            first = False
+        out.write("}}")

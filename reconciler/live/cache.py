@@ -20,15 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
+from reconciler import cachefile
 from reconciler.graph.client import GraphClient
 from reconciler.graph.errors import GraphError
 
@@ -56,14 +55,9 @@ class DeltaCache:
         self.changed = False  # whether this run has anything new to save
 
     def _load(self) -> dict[str, Any]:
-        if self.path is None:
-            return {}
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        if not isinstance(data, dict) or data.get("format") != FORMAT or \
-                data.get("tenant") != self.tenant_id or data.get("graph") != self.graph_url:
+        data = cachefile.read(self.path, format=FORMAT, tenant=self.tenant_id,
+                              graph=self.graph_url)
+        if data is None:
             return {}
         _as_read(data)
         return data
@@ -105,15 +99,7 @@ class DeltaCache:
         if self.path is None or not self.changed:
             return
         self.data.update(format=FORMAT, tenant=self.tenant_id, graph=self.graph_url)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".delta-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                _write(out, self.data)
-            os.replace(temp, self.path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        cachefile.replace(self.path, lambda out: _write(out, self.data))
 
 
 def _ours(graph: GraphClient, link: object) -> bool:
