@@ -69,6 +69,22 @@ def guarded(work: Callable[[], int]) -> int:
     from reconciler.plan.planfile import PlanFileError
     from reconciler.reconcile import StalePlanError
 
+    fixes: tuple[tuple[type[BaseException], str], ...] = (  # the first that matches
+        (AuthError, "check auth in tenant.yaml and the credential in the environment "
+                    "(README: Use it in GitHub)"),
+        (UnreachableError, "check the network and graph.url in tenant.yaml (or "
+                           "RECONCILER_GRAPH_URL), then run again"),
+        (GraphError, "nothing more was sent; the request-id identifies the failure to "
+                     "Microsoft support"),
+        (SecretDestinationError, "pass --password-out with a writable file in an existing "
+                                 "folder"),
+        (TenantLockedError, "nothing was sent; run again when it has finished (a lock whose "
+                            "holder died is taken over once its lease expires)"),
+        (LockLostError, "run again: the next apply finishes what this one left"),
+        (StalePlanError, "make a new plan (reconciler plan --out) and review it again"),
+        (PlanFileError, "pass a file written by `reconciler plan --out`"),
+        (ReadOnlyError, "please report this"),  # a bug if it happens: plan must never write
+    )
     try:
         return work()
     except InputError as exc:
@@ -77,28 +93,7 @@ def guarded(work: Callable[[], int]) -> int:
         count = len(exc.problems)
         say(f"{count} problem{'s' if count != 1 else ''} found; nothing was sent.")
         return EXIT_ERROR
-    except AuthError as exc:
-        return runtime_error(str(exc), "check auth in tenant.yaml and the credential in the "
-                              "environment (README: Use it in GitHub)")
-    except UnreachableError as exc:
-        return runtime_error(str(exc), "check the network and graph.url in tenant.yaml (or "
-                              "RECONCILER_GRAPH_URL), then run again")
-    except GraphError as exc:
-        return runtime_error(str(exc), "nothing more was sent; the request-id identifies "
-                              "the failure to Microsoft support")
-    except SecretDestinationError as exc:
-        return runtime_error(str(exc), "pass --password-out with a writable file in an "
-                              "existing folder")
-    except TenantLockedError as exc:
-        return runtime_error(str(exc), "nothing was sent; run again when it has finished (a "
-                              "lock whose holder died is taken over once its lease expires)")
-    except LockLostError as exc:
-        return runtime_error(str(exc), "run again: the next apply finishes what this one "
-                              "left")
-    except StalePlanError as exc:
-        return runtime_error(f"refused: {exc}", "make a new plan (reconciler plan --out) "
-                              "and review it again")
-    except PlanFileError as exc:
-        return runtime_error(str(exc), "pass a file written by `reconciler plan --out`")
-    except ReadOnlyError as exc:  # a bug if it happens: plan must never write
-        return runtime_error(str(exc), "please report this")
+    except tuple(kind for kind, _fix in fixes) as exc:
+        fix = next(fix for kind, fix in fixes if isinstance(exc, kind))
+        refused = "refused: " if isinstance(exc, StalePlanError) else ""
+        return runtime_error(f"{refused}{exc}", fix)
