@@ -238,8 +238,12 @@ class _Record:
                                   "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
         prop = _EVIDENCE.get(do)
         if prop is not None:
-            stamp = _evidence(self.ctx, prop, self.user_id)
-            intent["before"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if stamp else None
+            try:
+                stamp = _evidence(self.ctx, prop, self.user_id)
+            except GraphError:  # unreadable now (a guest still replicating): judged by `at`
+                pass
+            else:
+                intent["before"] = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if stamp else None
         self.pending[action_id] = intent
         self.save()
         return intent
